@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the Go-based tools (etcd, helm) from the Go module proxy into $SHOPSTREAM_CACHE/<tool>-<version>/bin.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/go-env.sh"
+need go "install Go 1.26 (https://go.dev/doc/install is not reachable here; use the machine image's /usr/local/go)"
+
+# build_tool NAME VERSION PACKAGE [LDFLAGS]: a throwaway wrapper module pins PACKAGE@VERSION,
+# because etcd's server module carries local replaces that `go install pkg@v` refuses.
+build_tool() {
+  local name=$1 version=$2 pkg=$3 ldflags=${4:-}
+  local out="$SHOPSTREAM_CACHE/$name-$version"
+  [ -x "$out/bin/$name" ] && return 0
+  log "building $name $version from the Go module proxy (first time only)"
+  mkdir -p "$out/src" "$out/bin"
+  (cd "$out/src" && rm -f go.mod go.sum && go mod init "local/$name" >/dev/null 2>&1 \
+    && go get "$pkg@$version" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out/bin/$name" "$pkg") \
+    || die "building $name $version failed"
+}
+
+case "${1:-all}" in
+  etcd|all) build_tool etcd "v$ETCD_VERSION" go.etcd.io/etcd/server/v3 ;;&
+  helm|all) build_tool helm "v$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
+              "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" ;;
+esac

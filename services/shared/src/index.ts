@@ -1,0 +1,2 @@
+export { commonConfigSchema, parseConfig, ConfigError } from './config.js';
+export type { Env } from './config.js';

@@ -1,0 +1,33 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface WaitOptions {
+  /** What is awaited, for the timeout message: "topic orders to have 3 partitions". */
+  description: string;
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/**
+ * Polls `probe` until it returns a value other than undefined/false, and returns that value.
+ * A probe that throws counts as "not yet"; on timeout the last error is attached as the cause,
+ * so a failing test says what it waited for and why it never came.
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  { description, timeoutMs = 30_000, intervalMs = 200 }: WaitOptions,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`, { cause: lastError });
+    }
+    await sleep(intervalMs);
+  }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `npm test`: install what is missing, then lint, type-check and run every test (unit and integration)
+# against real PostgreSQL, Kafka and kube-apiserver. Safe to run on a fresh machine and on a warm one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+step "node dependencies"
+bash infra/lib/npm-deps.sh
+
+step "lint"
+npm run -s lint
+
+step "type-check"
+npx tsc -b
+
+step "infrastructure (install into ~/.cache/shopstream if missing, then start)"
+bash infra/infra.sh up
+# In CI nothing should outlive the run; on a workstation the warm services are reused next time.
+if [ "${CI:-}" = true ]; then trap 'bash infra/infra.sh down || true' EXIT; fi
+
+step "jest: unit and integration"
+report=$(mktemp)
+set +e
+node --experimental-vm-modules node_modules/jest/bin/jest.js --ci --json --outputFile="$report" "$@"
+rc=$?
+set -e
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$report" || true
+rm -f "$report"
+step "done"
+exit $rc
