@@ -87,10 +87,13 @@ export SHOPSTREAM_KUBECTL=$K8S_BIN/kubectl
 ENV
 }
 
+# Two runs (a test run and `npm start`, say) must not format or start the same service at once.
+with_lock() { exec 9>"$SHOPSTREAM_RUN/.lock"; flock 9; "$@"; }
+
 case "${1:-}" in
-  install) install_all ;;
-  up) up ;;
-  down) down ;;
+  install) with_lock install_all ;;
+  up) with_lock up ;;
+  down) with_lock down ;;
   status) status ;;
   env) print_env "${2:-}" ;;
   *) echo "usage: infra.sh install|up|down|status|env" >&2; exit 2 ;;

@@ -4,3 +4,5 @@ export { randomTopic, randomGroup, randomSchema, randomNamespace } from './names
 export { waitFor } from './wait-for.js';
 export type { WaitOptions } from './wait-for.js';
 export { runKafkaTool, KafkaTool } from './kafka-tools.js';
+export { createTestDatabase } from './databases.js';
+export type { TestDatabase } from './databases.js';

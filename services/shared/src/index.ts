@@ -1,2 +1,12 @@
 export { commonConfigSchema, parseConfig, ConfigError } from './config.js';
 export type { Env } from './config.js';
+export * from './errors.js';
+export { createLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { newId, isUuid } from './ids.js';
+export { shardOf, DEFAULT_SHARD_COUNT } from './events/shard.js';
+export * from './events/product-events.js';
+export * from './db/entities/index.js';
+export { ormConfig } from './db/orm-config.js';
+export type { OrmConfigOptions } from './db/orm-config.js';
+export { migrate, schemaDriftSql } from './db/migrate.js';

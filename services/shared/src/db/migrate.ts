@@ -1,0 +1,30 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger.js';
+import { ormConfig } from './orm-config.js';
+
+/**
+ * Applies every pending migration, in one transaction. Idempotent: a second run applies nothing.
+ * @returns the names of the migrations applied by this call.
+ */
+export async function migrate(databaseUrl: string, logger?: Logger): Promise<string[]> {
+  const orm = await MikroORM.init(ormConfig({ databaseUrl, poolMax: 1, ...(logger ? { logger } : {}) }));
+  try {
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/**
+ * The SQL that would make the database match the entities; empty when they agree. This is the check that fails a
+ * build where someone changed an entity and forgot the migration (or the other way round).
+ */
+export async function schemaDriftSql(databaseUrl: string): Promise<string> {
+  const orm = await MikroORM.init(ormConfig({ databaseUrl, poolMax: 1 }));
+  try {
+    return await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false, dropTables: false });
+  } finally {
+    await orm.close(true);
+  }
+}

@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261129000000_initial } from './Migration20261129000000_initial.js';
+
+/** Every migration, in order. A new migration is a new file here plus one line in this list. */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261129000000_initial', class: Migration20261129000000_initial },
+];
