@@ -16,7 +16,8 @@ need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required but not installe
 # Starts a command detached from this shell (own session), its output in LOG, its pid in PIDFILE.
 spawn() {
   local pidfile=$1 logfile=$2; shift 2
-  setsid nohup "$@" >"$logfile" 2>&1 < /dev/null &
+  # 9>&-: the child must not inherit infra.sh's lock, or the lock would live as long as the service.
+  setsid nohup "$@" >"$logfile" 2>&1 < /dev/null 9>&- &
   echo $! >"$pidfile"
 }
 
@@ -49,4 +50,4 @@ wait_healthy() {
 }
 
 # Runs as the postgres user when we are root: PostgreSQL refuses to run as root.
-as_pg_user() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg_user() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@" 9>&-; else "$@" 9>&-; fi; }

@@ -6,7 +6,7 @@ export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 /** One domain event waiting for (or done with) the relay (DESIGN §2). */
 export interface OutboxEventRow {
   id: string;
-  seq: string;
+  seq?: string;
   aggregateType: string;
   aggregateId: string;
   aggregateVersion: number;

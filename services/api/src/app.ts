@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Logger } from '@shopstream/shared';
+import type { ProductDeps } from './domain/products.js';
+import { sellerAuth } from './http/auth.js';
+import type { SellerAuthConfig } from './http/auth.js';
+import { MAX_BODY_BYTES } from './http/json-body.js';
+import { createApiMetrics } from './http/metrics.js';
+import { PayloadTooLargeError, notFound, onError } from './http/problem.js';
+import { requestLogger } from './http/request-logger.js';
+import { createDocsRoutes } from './routes/docs.js';
+import { createHealthRoutes } from './routes/health.js';
+import { createProductRoutes } from './routes/products.js';
+
+export interface AppDeps {
+  logger: Logger;
+  products: ProductDeps;
+  auth: SellerAuthConfig;
+  pingDatabase(): Promise<void>;
+}
+
+/** The API as a Hono app; it never listens, so tests drive it with `app.request()`. */
+export function createApp(deps: AppDeps): Hono {
+  const metrics = createApiMetrics();
+  const app = new Hono();
+  app.use(requestId());
+  app.use(requestLogger(deps.logger));
+  app.use(metrics.middleware);
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new PayloadTooLargeError(`request body is over ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  app.onError(onError(deps.logger));
+  app.notFound(notFound);
+
+  app.route('/', createHealthRoutes({ pingDatabase: deps.pingDatabase, registry: metrics.registry }));
+  app.route('/', createDocsRoutes());
+  app.route('/products', createProductRoutes(deps.products, sellerAuth(deps.auth)));
+  return app;
+}
