@@ -6,3 +6,5 @@ export type { WaitOptions } from './wait-for.js';
 export { runKafkaTool, KafkaTool } from './kafka-tools.js';
 export { createTestDatabase } from './databases.js';
 export type { TestDatabase } from './databases.js';
+export { freePort, startService } from './processes.js';
+export type { ServiceProcess } from './processes.js';

@@ -246,7 +246,7 @@ const cases: Case[] = [
     body: { currency: 'EUR', version: 1 },
     status: 400,
     code: 'VALIDATION_FAILED',
-    fields: ['currency'],
+    fields: ['currency', 'body'],
   },
   {
     name: 'PATCH with a bad If-Match',

@@ -33,10 +33,11 @@ async function writeWithEvent(
 ): Promise<void> {
   if (type === 'product.created') await tx.insertProduct(product);
   else await tx.updateProduct(product);
+  // The event's time is the change's time, so ce_time equals the snapshot's updated_at.
   const event = buildProductEvent(type, product, {
     shardCount: deps.shardCount,
     topic: deps.topic,
-    time: deps.clock.now(),
+    time: new Date(product.updated_at),
   });
   await tx.appendEvent(event);
   await tx.notifyRelays(event.shard);

@@ -107,13 +107,15 @@ export function onError(logger: Logger) {
       const headers: Record<string, string> = {};
       const challenge = err.res?.headers.get('WWW-Authenticate');
       if (challenge) headers['WWW-Authenticate'] = challenge;
+      // Hono's JWT middleware says "Unauthorized" and keeps the reason (expired, bad signature) in `cause`.
+      const reason = err.cause instanceof Error ? `: ${err.cause.message}` : '';
       return problemResponse(
         c,
         {
           type: problemType(code),
           title: titleOf[status] ?? 'Error',
           status,
-          detail: err.message,
+          detail: `${err.message}${reason}`,
           code,
           instance,
         },

@@ -1,6 +1,0 @@
-export { infraEnv, repoRoot } from './infra.js';
-export { randomTopic, randomGroup, randomSchema, randomNamespace } from './names.js';
-export { waitFor } from './wait-for.js';
-export { runKafkaTool, KafkaTool } from './kafka-tools.js';
-export { createTestDatabase } from './databases.js';
-//# sourceMappingURL=index.js.map
