@@ -1,2 +1,15 @@
-// Filled in by its own issue (see README "Layout"); the package exists so the workspace is complete.
-export {};
+export { loadConfig } from './config.js';
+export type { RelayConfig } from './config.js';
+export { backoffMs } from './backoff.js';
+export { KafkaPublisher, PublishError } from './kafka-publisher.js';
+export { RelayMetrics } from './metrics.js';
+export { OutboxListener } from './outbox-listener.js';
+export { OutboxStore } from './outbox-store.js';
+export type { PendingEvent, PublishedEvent, FailedEvent } from './outbox-store.js';
+export { Relay } from './relay.js';
+export { relayOnce } from './relay-loop.js';
+export { OutboxRetention } from './retention.js';
+export { ShardOwnership } from './shard-ownership.js';
+export type { OwnedShards } from './shard-ownership.js';
+export { OutboxAdmin, OutboxAdminError } from './outbox-admin.js';
+export type { OutboxRowSummary } from './outbox-admin.js';

@@ -11,7 +11,7 @@ describe('migrations', () => {
   afterAll(() => db.drop());
 
   it('apply once, then a second run applies nothing', async () => {
-    expect(await migrate(db.url)).toEqual(['Migration20261129000000_initial']);
+    expect(await migrate(db.url)).toEqual(['Migration20261129000000_initial', 'Migration20261129010000_relay']);
     expect(await migrate(db.url)).toEqual([]);
   });
 

@@ -21,7 +21,13 @@ export async function migrate(databaseUrl: string, logger?: Logger): Promise<str
  * build where someone changed an entity and forgot the migration (or the other way round).
  */
 export async function schemaDriftSql(databaseUrl: string): Promise<string> {
-  const orm = await MikroORM.init(ormConfig({ databaseUrl, poolMax: 1 }));
+  const base = ormConfig({ databaseUrl, poolMax: 1 });
+  // outbox_event is partitioned (see its migration); MikroORM's differ does not model partitions,
+  // so its layout is checked by its own test and only the other tables are diffed here.
+  const orm = await MikroORM.init({
+    ...base,
+    schemaGenerator: { ...base.schemaGenerator, skipTables: [/^outbox_event/] },
+  });
   try {
     return await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false, dropTables: false });
   } finally {

@@ -1,6 +1,6 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-export const OUTBOX_STATUSES = ['PENDING', 'PUBLISHED', 'DEAD'] as const;
+export const OUTBOX_STATUSES = ['PENDING', 'PUBLISHED', 'DEAD', 'SKIPPED'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /** One domain event waiting for (or done with) the relay (DESIGN §2). */
@@ -54,18 +54,6 @@ export const OutboxEventEntity = new EntitySchema<OutboxEventRow>({
     kafkaPartition: { type: 'integer', fieldName: 'kafka_partition', nullable: true },
     kafkaOffset: { type: 'bigint', fieldName: 'kafka_offset', nullable: true },
   },
-  indexes: [
-    // The relay's claim query reads only this partial index: pending rows of a shard in seq order.
-    {
-      name: 'outbox_event_pending_idx',
-      expression: `create index "outbox_event_pending_idx" on "outbox_event" ("shard", "seq") where "status" = 'PENDING'`,
-    },
-  ],
-  // One event per product version: a second write path producing a duplicate event cannot commit.
-  uniques: [
-    {
-      name: 'outbox_event_aggregate_version_uq',
-      properties: ['aggregateType', 'aggregateId', 'aggregateVersion'],
-    },
-  ],
+  // The physical layout (partitioned by published_at, keys and indexes on the unpublished
+  // partition) is owned by Migration20261129010000_relay; the drift check compares its columns only.
 });

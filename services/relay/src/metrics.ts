@@ -1,0 +1,84 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PublishFailureReason } from './kafka-publisher.js';
+import type { PendingEvent } from './outbox-store.js';
+
+export interface Backlog {
+  pending: number;
+  dead: number;
+  oldestPendingAgeSeconds: number;
+}
+
+/**
+ * The relay's metrics of DESIGN §6. Backlog gauges are per owned shards (so `sum` over relays is
+ * the whole outbox) and are set by the relay on its own schedule: a scrape never runs a query.
+ */
+export class RelayMetrics {
+  readonly registry = new Registry();
+  private readonly pending: Gauge;
+  private readonly oldestPendingAge: Gauge;
+  private readonly dead: Gauge;
+  private readonly publishedTotal: Counter<'event_type'>;
+  private readonly failuresTotal: Counter<'reason'>;
+  private readonly commitToAck: Histogram;
+  readonly ownedShards: Gauge;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.pending = new Gauge({
+      name: 'shopstream_outbox_pending_events',
+      help: 'PENDING outbox events in the shards this relay owns',
+      registers,
+    });
+    this.oldestPendingAge = new Gauge({
+      name: 'shopstream_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest PENDING outbox event in the shards this relay owns',
+      registers,
+    });
+    this.dead = new Gauge({
+      name: 'shopstream_outbox_dead_events',
+      help: 'DEAD outbox events in the shards this relay owns',
+      registers,
+    });
+    this.publishedTotal = new Counter({
+      name: 'shopstream_outbox_published_total',
+      help: 'Outbox events acknowledged by Kafka',
+      labelNames: ['event_type'] as const,
+      registers,
+    });
+    this.failuresTotal = new Counter({
+      name: 'shopstream_outbox_publish_failures_total',
+      help: 'Outbox events whose publish attempt failed, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    this.commitToAck = new Histogram({
+      name: 'shopstream_outbox_commit_to_ack_seconds',
+      help: 'Time from the event commit (created_at) to the Kafka acknowledgement',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.ownedShards = new Gauge({
+      name: 'shopstream_relay_owned_shards',
+      help: 'Outbox shards this relay currently owns',
+      registers,
+    });
+  }
+
+  setBacklog(backlog: Backlog): void {
+    this.pending.set(backlog.pending);
+    this.oldestPendingAge.set(backlog.oldestPendingAgeSeconds);
+    this.dead.set(backlog.dead);
+  }
+
+  published(events: PendingEvent[], ackedAt: Date): void {
+    for (const e of events) {
+      this.publishedTotal.inc({ event_type: e.eventType });
+      this.commitToAck.observe(Math.max(0, (ackedAt.getTime() - e.createdAt.getTime()) / 1000));
+    }
+  }
+
+  failed(reason: PublishFailureReason, count: number): void {
+    this.failuresTotal.inc({ reason }, count);
+  }
+}

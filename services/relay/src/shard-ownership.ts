@@ -1,0 +1,115 @@
+import type { Pool } from 'pg';
+import type { Logger } from '@shopstream/shared';
+
+export interface OwnershipOptions {
+  owner: string;
+  shardCount: number;
+  leaseMs: number;
+}
+
+/** Shards this relay holds, each with the epoch it took it at: the fencing token for its writes. */
+export type OwnedShards = ReadonlyMap<number, string>;
+
+/**
+ * Shard ownership through `relay_shard` and `relay_member` (DESIGN §2, §4). A heartbeat renews this
+ * relay's member lease and shard leases, takes over free or expired shards up to its fair share
+ * (epoch + 1: anything the previous owner still tries to write is fenced off), and notes how many
+ * shards it holds beyond its share; `releaseExtras` gives those back, and is called by the relay loop
+ * between batches so no batch is cut off mid-way.
+ */
+export class ShardOwnership {
+  private owned = new Map<number, string>();
+  private fairShare = 0;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: OwnershipOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get shards(): OwnedShards {
+    return this.owned;
+  }
+
+  get share(): number {
+    return this.fairShare;
+  }
+
+  /** Creates the shard rows if this is the first relay ever; harmless afterwards. */
+  async ensureShardRows(): Promise<void> {
+    await this.pool.query(
+      `insert into relay_shard (shard) select s from generate_series(0, $1::int - 1) s on conflict do nothing`,
+      [this.options.shardCount],
+    );
+  }
+
+  /** Renews leases and takes free shards up to the fair share; returns the shards now held. */
+  async heartbeat(): Promise<OwnedShards> {
+    const { owner, leaseMs, shardCount } = this.options;
+    await this.pool.query(
+      `insert into relay_member (owner, lease_until) values ($1, now() + $2 * interval '1 millisecond')
+       on conflict (owner) do update set lease_until = excluded.lease_until`,
+      [owner, leaseMs],
+    );
+    const { rows: live } = await this.pool.query<{ live: number }>(
+      `select count(*)::int as live from relay_member where lease_until > now()`,
+    );
+    const liveRelays = Math.max(1, live[0]?.live ?? 1);
+    this.fairShare = Math.ceil(shardCount / liveRelays);
+
+    const renewed = await this.pool.query<{ shard: number; epoch: string }>(
+      `update relay_shard s set lease_until = now() + $2 * interval '1 millisecond'
+       from unnest($3::int[], $4::bigint[]) as mine(shard, epoch)
+       where s.owner = $1 and s.shard = mine.shard and s.epoch = mine.epoch
+       returning s.shard, s.epoch`,
+      [owner, leaseMs, [...this.owned.keys()], [...this.owned.values()]],
+    );
+    const next = new Map<number, string>(renewed.rows.map((r) => [r.shard, r.epoch]));
+    for (const [shard] of this.owned) {
+      if (!next.has(shard)) this.log.warn({ shard }, 'shard lost: another relay took it over');
+    }
+
+    const wanted = this.fairShare - next.size;
+    if (wanted > 0) {
+      const taken = await this.pool.query<{ shard: number; epoch: string; previous: string | null }>(
+        `update relay_shard s set owner = $1, epoch = s.epoch + 1, lease_until = now() + $2 * interval '1 millisecond'
+         from (select shard, owner from relay_shard
+               where owner is null or lease_until is null or lease_until < now()
+               order by shard for update skip locked limit $3) free
+         where s.shard = free.shard
+         returning s.shard, s.epoch, free.owner as previous`,
+        [owner, leaseMs, wanted],
+      );
+      for (const r of taken.rows) {
+        next.set(r.shard, r.epoch);
+        this.log.info({ shard: r.shard, epoch: r.epoch, previousOwner: r.previous }, 'shard taken');
+      }
+    }
+    this.owned = next;
+    return this.owned;
+  }
+
+  /** Gives back shards held beyond the fair share (a new relay joined), highest numbers first. */
+  async releaseExtras(): Promise<void> {
+    const extra = this.owned.size - this.fairShare;
+    if (extra <= 0) return;
+    const shards = [...this.owned.keys()].sort((a, b) => b - a).slice(0, extra);
+    await this.release(shards);
+  }
+
+  /** Gives back every shard and leaves the member list, so peers take over at once (SIGTERM). */
+  async releaseAll(): Promise<void> {
+    await this.release([...this.owned.keys()]);
+    await this.pool.query('delete from relay_member where owner = $1', [this.options.owner]);
+  }
+
+  private async release(shards: number[]): Promise<void> {
+    if (shards.length === 0) return;
+    await this.pool.query(
+      `update relay_shard set owner = null, lease_until = null where owner = $1 and shard = any($2::int[])`,
+      [this.options.owner, shards],
+    );
+    for (const shard of shards) this.owned.delete(shard);
+    this.log.info({ shards }, 'shards released');
+  }
+}

@@ -1,0 +1,50 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { randomGroup } from './names.js';
+import { waitFor } from './wait-for.js';
+
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string;
+  headers: Record<string, string>;
+  value: string;
+}
+
+/**
+ * Reads a whole topic from the earliest offset with a throwaway consumer group until `expected`
+ * records arrived (or the deadline passed), in partition order.
+ */
+export async function readTopic(
+  brokers: string,
+  topic: string,
+  expected: number,
+  timeoutMs = 120_000,
+): Promise<ReadRecord[]> {
+  const kafka = new Kafka({ clientId: 'test-reader', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: randomGroup('reader'), maxBytesPerPartition: 10 * 1024 * 1024 });
+  const records: ReadRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        records.push({
+          partition,
+          offset: message.offset,
+          key: String(message.key),
+          headers,
+          value: String(message.value),
+        });
+      },
+    });
+    await waitFor(() => records.length >= expected, {
+      description: `${expected} records on ${topic}`,
+      timeoutMs,
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}

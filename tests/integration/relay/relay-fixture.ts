@@ -1,0 +1,128 @@
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { migrate } from '@shopstream/shared';
+import {
+  createTestDatabase,
+  freePort,
+  infraEnv,
+  randomTopic,
+  startService,
+  waitFor,
+} from '../../harness/index.js';
+import type { ServiceProcess, TestDatabase } from '../../harness/index.js';
+
+export interface RelayProcess extends ServiceProcess {
+  id: string;
+  metricsPort: number;
+}
+
+export interface RelayFixture {
+  db: TestDatabase;
+  sql: pg.Pool;
+  topic: string;
+  brokers: string;
+  relays: RelayProcess[];
+  startRelay(env?: Record<string, string>): Promise<RelayProcess>;
+  statusCounts(): Promise<Record<string, number>>;
+  waitAllPublished(total: number, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A fresh migrated database, a fresh topic, and real relay processes started on demand. */
+export async function relayFixture(
+  options: { partitions?: number; topicConfig?: Record<string, string>; brokers?: string } = {},
+): Promise<RelayFixture> {
+  const db = await createTestDatabase('relay');
+  await migrate(db.url);
+  const sql = new pg.Pool({ connectionString: db.url, max: 4 });
+  const brokers = options.brokers ?? infraEnv().kafkaBrokers;
+  const topic = randomTopic('product.events');
+  const kafka = new Kafka({ clientId: 'fixture', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      {
+        topic,
+        numPartitions: options.partitions ?? 3,
+        replicationFactor: 1,
+        configEntries: Object.entries(options.topicConfig ?? {}).map(([name, value]) => ({ name, value })),
+      },
+    ],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+
+  const relays: RelayProcess[] = [];
+  const fixture: RelayFixture = {
+    db,
+    sql,
+    topic,
+    brokers,
+    relays,
+    async startRelay(env = {}) {
+      const metricsPort = await freePort();
+      const id = `relay-${relays.length + 1}`;
+      const relay = startService('services/relay/src/main.ts', {
+        DATABASE_URL: db.url,
+        KAFKA_BROKERS: brokers,
+        RELAY_ID: id,
+        METRICS_PORT: String(metricsPort),
+        METRICS_HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        RELAY_LEASE_MS: '4000',
+        RELAY_HEARTBEAT_MS: '1000',
+        RELAY_POLL_INTERVAL_MS: '200',
+        ...env,
+      });
+      const proc = { ...relay, id, metricsPort };
+      relays.push(proc);
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok,
+        { description: `${id} to be ready`, timeoutMs: 60_000 },
+      ).catch((err: unknown) => {
+        throw new Error(`${id} did not become ready; its output:\n${relay.output()}`, { cause: err });
+      });
+      return proc;
+    },
+    async statusCounts() {
+      const { rows } = await sql.query<{ status: string; n: number }>(
+        'select status, count(*)::int as n from outbox_event group by status',
+      );
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+    },
+    async waitAllPublished(total, timeoutMs = 120_000) {
+      await waitFor(async () => (await fixture.statusCounts()).PUBLISHED === total, {
+        description: `${total} outbox events PUBLISHED`,
+        timeoutMs,
+      });
+    },
+    async close() {
+      for (const r of relays) r.child.kill('SIGKILL');
+      await Promise.all(relays.map((r) => r.exited));
+      await sql.end();
+      await db.drop();
+      const a = kafka.admin();
+      await a.connect();
+      await a.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await a.disconnect();
+    },
+  };
+  return fixture;
+}
+
+/** Per product, the ce_aggregateversion values in partition (offset) order. */
+export function versionsByProduct(
+  records: { key: string; partition: number; offset: string; headers: Record<string, string> }[],
+): Map<string, number[]> {
+  const sorted = [...records].sort(
+    (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
+  );
+  const out = new Map<string, number[]>();
+  for (const r of sorted) {
+    const list = out.get(r.key) ?? [];
+    list.push(Number(r.headers.ce_aggregateversion));
+    out.set(r.key, list);
+  }
+  return out;
+}
