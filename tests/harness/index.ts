@@ -12,3 +12,5 @@ export { seedOutbox, insertEvents } from './outbox-seed.js';
 export type { SeedOptions } from './outbox-seed.js';
 export { readTopic } from './topic-reader.js';
 export type { ReadRecord } from './topic-reader.js';
+export { startPrivateKafka } from './private-kafka.js';
+export type { PrivateKafka } from './private-kafka.js';

@@ -74,7 +74,8 @@ function kafkaLogCreator(log: Logger) {
  * per-partition base offsets gives every event its exact partition and offset.
  */
 export class KafkaPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
+  private readonly newProducer: () => Producer;
   private readonly assigned = new WeakMap<Message, number>();
   private connected = false;
 
@@ -96,12 +97,14 @@ export class KafkaPublisher {
         return partition;
       };
     };
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: recordingPartitioner,
-    });
+    this.newProducer = () =>
+      kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: recordingPartitioner,
+      });
+    this.producer = this.newProducer();
   }
 
   get isConnected(): boolean {
@@ -111,6 +114,22 @@ export class KafkaPublisher {
   async connect(): Promise<void> {
     await this.producer.connect();
     this.connected = true;
+  }
+
+  /**
+   * kafkajs's idempotent producer advances its per-partition sequence numbers even for a batch the
+   * broker refused, after which every send to that partition fails with OUT_OF_ORDER_SEQUENCE_NUMBER.
+   * A failed send therefore starts a new producer (kafkajs keeps the producer id and sequences for
+   * the life of the object, across reconnects): new producer id, sequences from zero.
+   */
+  private async restart(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+    this.connected = false;
+    this.producer = this.newProducer();
+    await this.producer
+      .connect()
+      .then(() => (this.connected = true))
+      .catch(() => undefined); // broker down: the next send reconnects, or fails and backs off
   }
 
   async disconnect(): Promise<void> {
@@ -147,6 +166,7 @@ export class KafkaPublisher {
       });
     } catch (err) {
       const reason = classify(err);
+      await this.restart();
       throw new PublishError(
         `failed to publish ${events.length} outbox events: ${(err as Error).message}`,
         reason,

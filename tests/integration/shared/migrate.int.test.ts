@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { createTestDatabase } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
-import { migrate, schemaDriftSql } from '@shopstream/shared';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { migrate, ormConfig, schemaDriftSql } from '@shopstream/shared';
 
 describe('migrations', () => {
   let db: TestDatabase;
@@ -11,7 +12,10 @@ describe('migrations', () => {
   afterAll(() => db.drop());
 
   it('apply once, then a second run applies nothing', async () => {
-    expect(await migrate(db.url)).toEqual(['Migration20261129000000_initial', 'Migration20261129010000_relay']);
+    expect(await migrate(db.url)).toEqual([
+      'Migration20261129000000_initial',
+      'Migration20261129010000_relay',
+    ]);
     expect(await migrate(db.url)).toEqual([]);
   });
 
@@ -43,6 +47,31 @@ describe('the entity/migration drift check', () => {
       await client.query('drop index product_seller_id_id_idx');
       await client.end();
       expect(await schemaDriftSql(db.url)).toMatch(/create index "product_seller_id_id_idx"/);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('the partitioned outbox_event table', () => {
+  it('has exactly the columns the OutboxEvent entity maps', async () => {
+    const db = await createTestDatabase('outbox_columns');
+    try {
+      await migrate(db.url);
+      const orm = await MikroORM.init(ormConfig({ databaseUrl: db.url, poolMax: 1 }));
+      const mapped = orm
+        .getMetadata()
+        .find('OutboxEvent')!
+        .props.flatMap((p) => p.fieldNames)
+        .sort();
+      await orm.close(true);
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      const { rows } = await client.query<{ column_name: string }>(
+        `select column_name from information_schema.columns where table_name = 'outbox_event'`,
+      );
+      await client.end();
+      expect(rows.map((r) => r.column_name).sort()).toEqual(mapped);
     } finally {
       await db.drop();
     }

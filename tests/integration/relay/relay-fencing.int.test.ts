@@ -1,0 +1,90 @@
+import pg from 'pg';
+import { pino } from 'pino';
+import { migrate } from '@shopstream/shared';
+import { OutboxStore, ShardOwnership } from '@shopstream/relay';
+import { createTestDatabase, seedOutbox } from '../../harness/index.js';
+import type { TestDatabase } from '../../harness/index.js';
+
+const log = pino({ level: 'silent' });
+
+describe('fencing by shard epoch', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    db = await createTestDatabase('fencing');
+    await migrate(db.url);
+    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  });
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('stops a stalled relay whose shards were taken over from marking their rows, while the new owner can', async () => {
+    await seedOutbox(pool, { topic: 'fencing', products: 50, eventsPerProduct: 2, shardCount: 4 });
+    const options = { shardCount: 4, leaseMs: 1000 };
+    const stalled = new ShardOwnership(pool, { ...options, owner: 'stalled' }, log);
+    await stalled.ensureShardRows();
+    await stalled.heartbeat();
+    expect(stalled.shards.size).toBe(4);
+    const stalledStore = new OutboxStore(pool, 'stalled');
+    const claimed = await stalledStore.claim(stalled.shards, 1000);
+    expect(claimed.length).toBeGreaterThan(0);
+
+    // The stalled relay stops heartbeating (a long GC pause, a network partition): its lease lapses.
+    await new Promise((r) => setTimeout(r, 1200));
+    const successor = new ShardOwnership(pool, { ...options, owner: 'successor' }, log);
+    await successor.heartbeat();
+    expect([...successor.shards.keys()].sort()).toEqual([0, 1, 2, 3]);
+    for (const [shard, epoch] of successor.shards)
+      expect(BigInt(epoch)).toBe(BigInt(stalled.shards.get(shard)!) + 1n);
+
+    // The stalled relay wakes up with its Kafka acks in hand: it may not mark anything.
+    const acks = claimed.map((e, i) => ({ id: e.id, partition: 0, offset: String(i) }));
+    expect(await stalledStore.markPublished(stalled.shards, acks)).toBe(0);
+    expect(
+      await stalledStore.markFailed(
+        stalled.shards,
+        acks.map((a) => ({ id: a.id, error: 'x', retryInMs: 0 })),
+        1,
+      ),
+    ).toEqual([]);
+    const { rows } = await pool.query(
+      `select status, attempts, count(*)::int as n from outbox_event group by 1, 2`,
+    );
+    expect(rows).toEqual([{ status: 'PENDING', attempts: 0, n: 100 }]);
+
+    // Its heartbeat notices the loss instead of renewing.
+    await stalled.heartbeat();
+    expect(stalled.shards.size).toBe(0);
+
+    // The new owner's marks go through.
+    const successorStore = new OutboxStore(pool, 'successor');
+    expect(await successorStore.markPublished(successor.shards, acks)).toBe(acks.length);
+  });
+
+  it('spreads shards evenly over live relays and gives extras back when one joins', async () => {
+    const options = { shardCount: 10, leaseMs: 5000 };
+    const db2 = await createTestDatabase('spread');
+    await migrate(db2.url);
+    const p2 = new pg.Pool({ connectionString: db2.url, max: 2 });
+    try {
+      const a = new ShardOwnership(p2, { ...options, owner: 'a' }, log);
+      await a.ensureShardRows();
+      await a.heartbeat();
+      expect(a.shards.size).toBe(10);
+      const b = new ShardOwnership(p2, { ...options, owner: 'b' }, log);
+      await b.heartbeat(); // nothing free yet
+      expect(b.shards.size).toBe(0);
+      await a.heartbeat();
+      await a.releaseExtras(); // share is now ceil(10 / 2) = 5
+      expect(a.shards.size).toBe(5);
+      await b.heartbeat();
+      expect(b.shards.size).toBe(5);
+      expect(new Set([...a.shards.keys(), ...b.shards.keys()]).size).toBe(10);
+    } finally {
+      await p2.end();
+      await db2.drop();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { buildProductEvent, newId } from '@shopstream/shared';
+import type { ProductSnapshot } from '@shopstream/shared';
+import { insertEvents, readTopic, repoRoot, seedOutbox, waitFor } from '../../harness/index.js';
+import { relayFixture, versionsByProduct } from './relay-fixture.js';
+import type { RelayFixture } from './relay-fixture.js';
+
+const run = promisify(execFile);
+
+const snapshot = (id: string, version: number, description: string | null): ProductSnapshot => {
+  const now = new Date().toISOString();
+  return {
+    id,
+    seller_id: '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+    title: 'Poster',
+    description,
+    price: '5.00',
+    currency: 'USD',
+    stock: version,
+    version,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  };
+};
+
+describe('a poison event (larger than the topic accepts)', () => {
+  let f: RelayFixture;
+  beforeAll(async () => {
+    f = await relayFixture({ partitions: 3, topicConfig: { 'max.message.bytes': '100000' } });
+  });
+  afterAll(() => f.close());
+
+  it('goes DEAD after MAX_ATTEMPTS while other products flow and its own later events wait; requeue publishes them in order', async () => {
+    const poisoned = newId();
+    await insertEvents(f.sql, [
+      buildProductEvent('product.created', snapshot(poisoned, 1, 'x'.repeat(150_000)), {
+        shardCount: 64,
+        topic: f.topic,
+      }),
+      buildProductEvent('product.updated', snapshot(poisoned, 2, 'fine'), { shardCount: 64, topic: f.topic }),
+      buildProductEvent('product.updated', snapshot(poisoned, 3, 'fine'), { shardCount: 64, topic: f.topic }),
+    ]);
+    const others = await seedOutbox(f.sql, { topic: f.topic, products: 50, eventsPerProduct: 3 });
+    await f.startRelay({
+      RELAY_MAX_ATTEMPTS: '3',
+      RELAY_BACKOFF_BASE_MS: '100',
+      RELAY_BACKOFF_MAX_MS: '500',
+    });
+
+    await f.waitAllPublished(others.length * 3).catch(async (err: unknown) => {
+      const { rows } = await f.sql.query(
+        `select status, attempts, last_error, count(*)::int as n from outbox_event group by 1, 2, 3`,
+      );
+      throw new Error(
+        `statuses ${JSON.stringify(rows)}; relay said:\n${f.relays[0]!.output().slice(0, 3000)}`,
+        { cause: err },
+      );
+    });
+    const dead = await waitFor(
+      async () => {
+        const { rows } = await f.sql.query<{
+          aggregate_version: number;
+          status: string;
+          attempts: number;
+          last_error: string;
+        }>(
+          `select aggregate_version, status, attempts, last_error from outbox_event where aggregate_id = $1 order by seq`,
+          [poisoned],
+        );
+        return rows[0]?.status === 'DEAD' ? rows : undefined;
+      },
+      { description: 'the poison event to go DEAD' },
+    );
+    expect(dead[0]).toMatchObject({ status: 'DEAD', attempts: 3 });
+    expect(dead[0]!.last_error).toMatch(/message_too_large/);
+    expect(dead.slice(1).map((r) => [r.aggregate_version, r.status, r.attempts])).toEqual([
+      [2, 'PENDING', 0],
+      [3, 'PENDING', 0],
+    ]);
+
+    // The CLI lists it as DEAD.
+    const env = { ...process.env, DATABASE_URL: f.db.url };
+    const cli = ['--import', 'tsx', 'services/relay/src/outbox-cli.ts'];
+    const listed = await run(process.execPath, [...cli, 'list', '--status', 'dead', '--json'], {
+      cwd: repoRoot,
+      env,
+    });
+    expect((JSON.parse(listed.stdout) as { id: string }[]).map((r) => r.id)).toEqual([
+      dead[0] && (await idOf(f, poisoned, 1)),
+    ]);
+
+    // Fix the cause (the topic accepts larger messages now), then requeue through the CLI.
+    const kafka = new Kafka({ clientId: 'fix', brokers: [f.brokers], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        { type: 2, name: f.topic, configEntries: [{ name: 'max.message.bytes', value: '1000000' }] },
+      ],
+    });
+    await admin.disconnect();
+    const requeued = await run(process.execPath, [...cli, 'requeue', '--all'], { cwd: repoRoot, env });
+    expect(requeued.stdout).toMatch(/requeued 1 DEAD event/);
+
+    const total = others.length * 3 + 3;
+    await f.waitAllPublished(total);
+    const records = await readTopic(f.brokers, f.topic, total);
+    expect(versionsByProduct(records).get(poisoned)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses bad CLI input with a message and a non-zero exit', async () => {
+    const env = { ...process.env, DATABASE_URL: f.db.url };
+    const cli = ['--import', 'tsx', 'services/relay/src/outbox-cli.ts'];
+    await expect(
+      run(process.execPath, [...cli, 'skip', 'not-a-uuid'], { cwd: repoRoot, env }),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/skip needs an event id/),
+    });
+    await expect(
+      run(process.execPath, [...cli, 'requeue', newId()], { cwd: repoRoot, env }),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/no outbox event/),
+    });
+    await expect(
+      run(process.execPath, [...cli, 'list', '--status', 'lost'], { cwd: repoRoot, env }),
+    ).rejects.toMatchObject({
+      code: 2,
+    });
+  });
+});
+
+async function idOf(f: RelayFixture, aggregateId: string, version: number): Promise<string> {
+  const { rows } = await f.sql.query<{ id: string }>(
+    'select id from outbox_event where aggregate_id = $1 and aggregate_version = $2',
+    [aggregateId, version],
+  );
+  return rows[0]!.id;
+}
