@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `npm start`: the local main job. Installs what is missing, brings the infrastructure up, migrates
-# the local database and runs the API until Ctrl-C. Later issues add relays, consumer and operator.
+# the local database, creates the local topics, and runs the API and two relays until Ctrl-C.
+# Each process logs JSON lines to $SHOPSTREAM_RUN/<name>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . infra/lib/common.sh
+. infra/lib/kafka.sh
 API_PORT="${API_PORT:-8080}"
 SAMPLE_SELLER=3fa85f64-5717-4562-b3fc-2c963f66afa6
 
@@ -15,13 +17,34 @@ npx tsc -b
 psql "postgres://postgres@127.0.0.1:$PG_PORT/postgres" -qAtc "select 1 from pg_database where datname = 'shopstream'" | grep -q 1 \
   || psql "postgres://postgres@127.0.0.1:$PG_PORT/postgres" -qc "create database shopstream"
 infra/dev-env.sh node services/shared/dist/db/migrate-cli.js
+# Local topics (DESIGN §3: 3 partitions locally). The operator takes this over in a later issue.
+for topic in product.events product.events.dlq; do
+  kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --create --if-not-exists \
+    --topic "$topic" --partitions 3 --replication-factor 1 >/dev/null
+done
 
-api_log="$SHOPSTREAM_RUN/api.log"
-PORT="$API_PORT" infra/dev-env.sh node services/api/dist/main.js > >(tee -a "$api_log") 2>&1 &
-api_pid=$!
-trap 'kill -TERM $api_pid 2>/dev/null; wait $api_pid 2>/dev/null; exit 0' INT TERM
-for _ in $(seq 60); do curl -sf "http://127.0.0.1:$API_PORT/readyz" >/dev/null && break; sleep 0.5; done
-curl -sf "http://127.0.0.1:$API_PORT/readyz" >/dev/null || { echo "the API did not become ready; see $api_log" >&2; kill $api_pid; exit 1; }
+pids=()
+stop_all() {
+  echo; echo "stopping: ${pids[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  exit 0
+}
+trap stop_all INT TERM
+run() { # run NAME ENV... -- CMD...
+  local name=$1; shift
+  local envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
+  env "${envs[@]}" infra/dev-env.sh "$@" >>"$SHOPSTREAM_RUN/$name.log" 2>&1 &
+  pids+=($!)
+}
+run api PORT="$API_PORT" -- node services/api/dist/main.js
+run relay-1 RELAY_ID=local-relay-1 METRICS_PORT=9464 -- node services/relay/dist/main.js
+run relay-2 RELAY_ID=local-relay-2 METRICS_PORT=9474 -- node services/relay/dist/main.js
+
+for url in "http://127.0.0.1:$API_PORT/readyz" http://127.0.0.1:9464/readyz http://127.0.0.1:9474/readyz; do
+  for _ in $(seq 120); do curl -sf "$url" >/dev/null && break; sleep 0.5; done
+  curl -sf "$url" >/dev/null || { echo "not ready: $url; see the logs in $SHOPSTREAM_RUN/*.log" >&2; stop_all; }
+done
 
 token=$(infra/dev-env.sh node services/api/dist/dev-token.js "$SAMPLE_SELLER")
 cat <<INFO
@@ -29,8 +52,10 @@ cat <<INFO
 shopstream is running.
   API        http://127.0.0.1:$API_PORT
   API docs   http://127.0.0.1:$API_PORT/docs   (OpenAPI: /openapi.json)
-  metrics    http://127.0.0.1:$API_PORT/metrics
+  metrics    api http://127.0.0.1:$API_PORT/metrics · relays http://127.0.0.1:9464/metrics http://127.0.0.1:9474/metrics
   database   postgres://postgres@127.0.0.1:$PG_PORT/shopstream
+  Kafka      127.0.0.1:$KAFKA_PORT, topic product.events
+  logs       $SHOPSTREAM_RUN/{api,relay-1,relay-2}.log
   kubectl    $SHOPSTREAM_CACHE/k8s-$K8S_VERSION/bin/kubectl --kubeconfig $SHOPSTREAM_RUN/kube/kubeconfig
 
 Development token for the sample seller $SAMPLE_SELLER (valid 24 h):
@@ -40,7 +65,8 @@ Try it:
   curl -sS -X POST http://127.0.0.1:$API_PORT/products \\
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \\
     -d '{"seller_id":"$SAMPLE_SELLER","title":"Wireless Mouse","price":15.99,"stock":100}'
+  npm run outbox -- list
 
-Ctrl-C stops the API; \`npm run infra -- down\` stops the infrastructure.
+Ctrl-C stops the API and relays; \`npm run infra -- down\` stops the infrastructure.
 INFO
-wait $api_pid
+wait "${pids[@]}"

@@ -15,6 +15,7 @@ describe('migrations', () => {
     expect(await migrate(db.url)).toEqual([
       'Migration20261129000000_initial',
       'Migration20261129010000_relay',
+      'Migration20261129020000_pending_seq_index',
     ]);
     expect(await migrate(db.url)).toEqual([]);
   });
