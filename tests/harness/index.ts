@@ -8,7 +8,7 @@ export { createTestDatabase } from './databases.js';
 export type { TestDatabase } from './databases.js';
 export { freePort, startService } from './processes.js';
 export type { ServiceProcess } from './processes.js';
-export { seedOutbox, insertEvents } from './outbox-seed.js';
+export { seedOutbox, insertEvents, productSnapshot } from './outbox-seed.js';
 export type { SeedOptions } from './outbox-seed.js';
 export { readTopic } from './topic-reader.js';
 export type { ReadRecord } from './topic-reader.js';

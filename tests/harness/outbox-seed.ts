@@ -11,6 +11,29 @@ export interface SeedOptions {
   padding?: number;
 }
 
+/** A product snapshot at `version`, as the API would put in an event; `overrides` change fields. */
+export function productSnapshot(
+  id: string,
+  version: number,
+  overrides: Partial<ProductSnapshot> = {},
+): ProductSnapshot {
+  const now = new Date().toISOString();
+  return {
+    id,
+    seller_id: '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+    title: `Product ${id.slice(-6)}`,
+    description: null,
+    price: '9.99',
+    currency: 'USD',
+    stock: version,
+    version,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+    ...overrides,
+  };
+}
+
 /**
  * Writes outbox rows exactly as the API does (same envelope builder), without the API: product i's
  * events get versions 1..n, and products are interleaved so the commit order (seq) mixes them.
@@ -22,20 +45,11 @@ export async function seedOutbox(pool: pg.Pool, options: SeedOptions): Promise<s
   for (let version = 1; version <= options.eventsPerProduct; version++) {
     for (const id of products) {
       const type: ProductEventType = version === 1 ? 'product.created' : 'product.updated';
-      const now = new Date().toISOString();
-      const snapshot: ProductSnapshot = {
+      const snapshot = productSnapshot(
         id,
-        seller_id: '3fa85f64-5717-4562-b3fc-2c963f66afa6',
-        title: `Product ${id.slice(-6)}`,
-        description: options.padding ? 'x'.repeat(options.padding) : null,
-        price: '9.99',
-        currency: 'USD',
-        stock: version,
         version,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-      };
+        options.padding ? { description: 'x'.repeat(options.padding) } : {},
+      );
       rows.push(
         buildProductEvent(type, snapshot, { shardCount: options.shardCount ?? 64, topic: options.topic }),
       );

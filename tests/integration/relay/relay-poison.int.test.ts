@@ -3,28 +3,21 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildProductEvent, newId } from '@shopstream/shared';
 import type { ProductSnapshot } from '@shopstream/shared';
-import { insertEvents, readTopic, repoRoot, seedOutbox, waitFor } from '../../harness/index.js';
+import {
+  insertEvents,
+  productSnapshot,
+  readTopic,
+  repoRoot,
+  seedOutbox,
+  waitFor,
+} from '../../harness/index.js';
 import { relayFixture, versionsByProduct } from './relay-fixture.js';
 import type { RelayFixture } from './relay-fixture.js';
 
 const run = promisify(execFile);
 
-const snapshot = (id: string, version: number, description: string | null): ProductSnapshot => {
-  const now = new Date().toISOString();
-  return {
-    id,
-    seller_id: '3fa85f64-5717-4562-b3fc-2c963f66afa6',
-    title: 'Poster',
-    description,
-    price: '5.00',
-    currency: 'USD',
-    stock: version,
-    version,
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
-  };
-};
+const snapshot = (id: string, version: number, description: string): ProductSnapshot =>
+  productSnapshot(id, version, { title: 'Poster', description });
 
 describe('a poison event (larger than the topic accepts)', () => {
   let f: RelayFixture;
