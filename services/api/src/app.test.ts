@@ -16,6 +16,7 @@ const app = (pingDatabase: () => Promise<void>) =>
       shardCount: 64,
       topic: 'product.events',
     },
+    search: { search: () => Promise.resolve([]), freshnessSeconds: () => Promise.resolve(null) },
     auth: { jwtSecret: 'unit-test-secret-of-at-least-32-characters' },
     pingDatabase,
   });

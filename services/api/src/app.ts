@@ -12,11 +12,14 @@ import { requestLogger } from './http/request-logger.js';
 import { createDocsRoutes } from './routes/docs.js';
 import { createHealthRoutes } from './routes/health.js';
 import { createProductRoutes } from './routes/products.js';
+import { createSearchRoutes } from './routes/search.js';
+import type { SearchIndex } from './domain/product-search.js';
 
 export interface AppDeps {
   logger: Logger;
   products: ProductDeps;
   auth: SellerAuthConfig;
+  search: SearchIndex;
   pingDatabase(): Promise<void>;
 }
 
@@ -40,6 +43,8 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route('/', createHealthRoutes({ pingDatabase: deps.pingDatabase, registry: metrics.registry }));
   app.route('/', createDocsRoutes());
+  // Before /products/:id, which would otherwise take "search" for an id.
+  app.route('/products/search', createSearchRoutes(deps.search));
   app.route('/products', createProductRoutes(deps.products, sellerAuth(deps.auth)));
   return app;
 }

@@ -7,3 +7,5 @@ export { buildOpenApiDocument } from './openapi.js';
 export * from './domain/products.js';
 export * from './domain/ports.js';
 export * from './domain/product-input.js';
+export { PostgresSearchIndex } from './adapters/search-index.js';
+export * from './domain/product-search.js';

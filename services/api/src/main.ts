@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { createLogger, ormConfig } from '@shopstream/shared';
 import { MikroOrmProductStore } from './adapters/product-store.js';
+import { PostgresSearchIndex } from './adapters/search-index.js';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
       shardCount: config.SHARD_COUNT,
       topic: config.PRODUCT_EVENTS_TOPIC,
     },
+    search: new PostgresSearchIndex(orm.em),
     auth: config.JWT_SECRET ? { jwtSecret: config.JWT_SECRET } : { jwksUrl: config.JWT_JWKS_URL! },
     pingDatabase: async () => {
       await orm.em.getConnection().execute('select 1', [], 'get', undefined);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { searchQuerySchema } from './domain/product-search.js';
 import {
   createProductSchema,
   listProductsQuerySchema,
@@ -49,6 +50,10 @@ const ifMatch = (required: boolean) => ({
  */
 export function buildOpenApiDocument(serverUrl?: string): Record<string, unknown> {
   const listQuery = jsonSchema(listProductsQuerySchema, 'input') as { properties: Record<string, unknown> };
+  const searchQuery = jsonSchema(searchQuerySchema, 'input') as {
+    properties: Record<string, unknown>;
+    required?: string[];
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -109,6 +114,38 @@ export function buildOpenApiDocument(serverUrl?: string): Record<string, unknown
           })),
           responses: {
             '200': { description: 'a page', content: json('ProductPage') },
+            '400': problem('invalid query'),
+          },
+        },
+      },
+      '/products/search': {
+        get: {
+          operationId: 'searchProducts',
+          summary: 'Full-text search over the read model the consumer maintains',
+          parameters: Object.entries(searchQuery.properties).map(([name, schema]) => ({
+            name,
+            in: 'query',
+            required: searchQuery.required?.includes(name) ?? false,
+            schema,
+          })),
+          responses: {
+            '200': {
+              description: 'ranked matches',
+              headers: {
+                'Read-Model-Age-Seconds': {
+                  description: 'seconds since the newest event the read model applied was committed',
+                  schema: { type: 'string' },
+                },
+              },
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Product' } } },
+                  },
+                },
+              },
+            },
             '400': problem('invalid query'),
           },
         },

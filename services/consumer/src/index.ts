@@ -1,2 +1,11 @@
-// Filled in by its own issue (see README "Layout"); the package exists so the workspace is complete.
-export {};
+export { loadConfig } from './config.js';
+export type { ConsumerConfig } from './config.js';
+export { applyEvent } from './inbox.js';
+export type { ApplyOutcome } from './inbox.js';
+export { parseProductEvent } from './event-envelope.js';
+export type { ProductEvent } from './event-envelope.js';
+export { EventRejectedError, isRetriable } from './event-errors.js';
+export { describeLag, explainStart } from './lag-monitor.js';
+export type { PartitionLag } from './lag-monitor.js';
+export { ConsumerMetrics } from './metrics.js';
+export { ProductEventConsumer } from './product-event-consumer.js';

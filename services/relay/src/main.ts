@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { createLogger } from '@shopstream/shared';
 import { loadConfig } from './config.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { RelayMetrics } from './metrics.js';
@@ -7,7 +6,7 @@ import { OutboxListener } from './outbox-listener.js';
 import { OutboxStore } from './outbox-store.js';
 import { Relay } from './relay.js';
 import { OutboxRetention } from './retention.js';
-import { serveOps } from './server.js';
+import { createLogger, serveOps } from '@shopstream/shared';
 import { ShardOwnership } from './shard-ownership.js';
 
 /** Composition root of a relay process. SIGTERM: finish the batch, release shards, exit 0. */

@@ -10,3 +10,4 @@ export * from './db/entities/index.js';
 export { ormConfig } from './db/orm-config.js';
 export type { OrmConfigOptions } from './db/orm-config.js';
 export { migrate, schemaDriftSql } from './db/migrate.js';
+export { serveOps } from './ops-server.js';

@@ -2,7 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { sign } from 'hono/jwt';
 import pg from 'pg';
 import { pino } from 'pino';
-import { MikroOrmProductStore, createApp } from '@shopstream/api';
+import { MikroOrmProductStore, PostgresSearchIndex, createApp } from '@shopstream/api';
 import { migrate, ormConfig } from '@shopstream/shared';
 import { createTestDatabase } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
@@ -37,6 +37,7 @@ export async function startApi(): Promise<ApiUnderTest> {
       shardCount: 64,
       topic: 'product.events',
     },
+    search: new PostgresSearchIndex(orm.em),
     auth: { jwtSecret: JWT_SECRET },
     pingDatabase: async () => {
       await orm.em.getConnection().execute('select 1');

@@ -28,6 +28,7 @@ describe('the OpenAPI document', () => {
       [
         'POST /products',
         'GET /products',
+        'GET /products/search',
         'GET /products/{id}',
         'PATCH /products/{id}',
         'DELETE /products/{id}',

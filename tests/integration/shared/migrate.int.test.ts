@@ -16,6 +16,7 @@ describe('migrations', () => {
       'Migration20261129000000_initial',
       'Migration20261129010000_relay',
       'Migration20261129020000_pending_seq_index',
+      'Migration20261129030000_consumer',
     ]);
     expect(await migrate(db.url)).toEqual([]);
   });

@@ -1,10 +1,13 @@
 import { IdempotencyKeyEntity } from './idempotency-key.js';
 import { OutboxEventEntity } from './outbox-event.js';
 import { ProductEntity } from './product.js';
+import { ProcessedEventEntity, SellerStatsEntity } from './read-models.js';
 import { RelayMemberEntity, RelayShardEntity } from './relay.js';
 
 export { ProductEntity, OutboxEventEntity, IdempotencyKeyEntity, RelayShardEntity, RelayMemberEntity };
 export type { RelayShardRow, RelayMemberRow } from './relay.js';
+export { ProcessedEventEntity, SellerStatsEntity };
+export type { ProcessedEventRow, SellerStatsRow } from './read-models.js';
 export type { ProductRow } from './product.js';
 export type { OutboxEventRow, OutboxStatus } from './outbox-event.js';
 export { OUTBOX_STATUSES } from './outbox-event.js';

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261129000000_initial } from './Migration20261129000000_initial.js';
 import { Migration20261129010000_relay } from './Migration20261129010000_relay.js';
 import { Migration20261129020000_pending_seq_index } from './Migration20261129020000_pending_seq_index.js';
+import { Migration20261129030000_consumer } from './Migration20261129030000_consumer.js';
 
 /** Every migration, in order. A new migration is a new file here plus one line in this list. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129000000_initial', class: Migration20261129000000_initial },
   { name: 'Migration20261129010000_relay', class: Migration20261129010000_relay },
   { name: 'Migration20261129020000_pending_seq_index', class: Migration20261129020000_pending_seq_index },
+  { name: 'Migration20261129030000_consumer', class: Migration20261129030000_consumer },
 ];

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { PRODUCT_EVENTS_TOPIC, commonConfigSchema, parseConfig } from '@shopstream/shared';
+import type { Env } from '@shopstream/shared';
+
+const schema = commonConfigSchema.extend({
+  CONSUMER_GROUP_ID: z.string().min(1).default('product-consumer'),
+  CONSUMER_TOPIC: z.string().min(1).default(PRODUCT_EVENTS_TOPIC),
+  /** Where a group with no committed offset starts; a group with commits resumes from them. */
+  CONSUMER_START_FROM: z.enum(['earliest', 'latest']).default('earliest'),
+  CONSUMER_DLQ_TOPIC: z.string().min(1).optional(),
+  CONSUMER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(200),
+  CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(10_000),
+  CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  KAFKA_CLIENT_ID: z.string().default('shopstream-consumer'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  METRICS_HOST: z.string().default('0.0.0.0'),
+});
+
+export type ConsumerConfig = z.infer<typeof schema> & { CONSUMER_DLQ_TOPIC: string };
+
+/** @throws ConfigError listing every bad key. The DLQ defaults to `<topic>.dlq`. */
+export function loadConfig(env: Env): ConsumerConfig {
+  const config = parseConfig(schema, env);
+  return { ...config, CONSUMER_DLQ_TOPIC: config.CONSUMER_DLQ_TOPIC ?? `${config.CONSUMER_TOPIC}.dlq` };
+}

@@ -1,0 +1,75 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { LogEntry } from 'kafkajs';
+import pg from 'pg';
+import { createLogger, serveOps } from '@shopstream/shared';
+
+import { loadConfig } from './config.js';
+import { ConsumerMetrics } from './metrics.js';
+import { ProductEventConsumer } from './product-event-consumer.js';
+
+/** Composition root of a consumer process. SIGTERM: finish the batch, commit, leave the group. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = createLogger({ name: 'consumer', level: config.LOG_LEVEL }).child({
+    groupId: config.CONSUMER_GROUP_ID,
+  });
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
+  const kafka = new Kafka({
+    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: { message, ...extra } }: LogEntry) => {
+        if (level <= logLevel.WARN) log.warn(extra, `kafkajs: ${message}`);
+      },
+  });
+  const metrics = new ConsumerMetrics();
+  const consumer = new ProductEventConsumer(
+    kafka,
+    pool,
+    {
+      groupId: config.CONSUMER_GROUP_ID,
+      topic: config.CONSUMER_TOPIC,
+      dlqTopic: config.CONSUMER_DLQ_TOPIC,
+      startFrom: config.CONSUMER_START_FROM,
+      retryBaseMs: config.CONSUMER_RETRY_BASE_MS,
+      retryMaxMs: config.CONSUMER_RETRY_MAX_MS,
+      lagIntervalMs: config.CONSUMER_LAG_INTERVAL_MS,
+    },
+    metrics,
+    log,
+  );
+  const server = serveOps({
+    host: config.METRICS_HOST,
+    port: config.METRICS_PORT,
+    registry: metrics.registry,
+    ready: async () => {
+      await pool.query('select 1');
+      return consumer.isRunning;
+    },
+  });
+  await consumer.start();
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing the batch, committing, leaving the group');
+    await consumer.stop();
+    server.close();
+    await pool.end();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', msg: 'consumer failed to start', err: String(err) })}\n`,
+  );
+  process.exit(1);
+});

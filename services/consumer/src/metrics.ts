@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type EventOutcome = 'applied' | 'duplicate' | 'stale' | 'dead_lettered';
+
+/** The consumer's metrics of DESIGN §6. */
+export class ConsumerMetrics {
+  readonly registry = new Registry();
+  readonly lagMessages: Gauge<'group' | 'topic' | 'partition'>;
+  readonly lagSeconds: Gauge<'group' | 'topic' | 'partition'>;
+  private readonly events: Counter<'group' | 'event_type' | 'outcome'>;
+  private readonly endToEnd: Histogram<'group'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.lagMessages = new Gauge({
+      name: 'shopstream_consumer_lag_messages',
+      help: 'Log-end offset minus the group committed offset, per partition',
+      labelNames: ['group', 'topic', 'partition'] as const,
+      registers,
+    });
+    this.lagSeconds = new Gauge({
+      name: 'shopstream_consumer_lag_seconds',
+      help: 'Age of the oldest message not yet consumed, per partition (0 when caught up)',
+      labelNames: ['group', 'topic', 'partition'] as const,
+      registers,
+    });
+    this.events = new Counter({
+      name: 'shopstream_consumer_events_total',
+      help: 'Events handled, by type and outcome',
+      labelNames: ['group', 'event_type', 'outcome'] as const,
+      registers,
+    });
+    this.endToEnd = new Histogram({
+      name: 'shopstream_consumer_end_to_end_seconds',
+      help: 'From the event time (ce_time, the commit) to the effect applied',
+      labelNames: ['group'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+  }
+
+  handled(group: string, eventType: string, outcome: EventOutcome, eventTime?: Date): void {
+    this.events.inc({ group, event_type: eventType, outcome });
+    if (outcome === 'applied' && eventTime) {
+      this.endToEnd.observe({ group }, Math.max(0, (Date.now() - eventTime.getTime()) / 1000));
+    }
+  }
+}

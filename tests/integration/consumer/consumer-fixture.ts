@@ -1,0 +1,168 @@
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { IHeaders } from 'kafkajs';
+import pg from 'pg';
+import { buildProductEvent, migrate, newId } from '@shopstream/shared';
+import type { NewOutboxEvent, ProductEventType } from '@shopstream/shared';
+import {
+  createTestDatabase,
+  freePort,
+  infraEnv,
+  productSnapshot,
+  randomGroup,
+  randomTopic,
+  startService,
+  waitFor,
+} from '../../harness/index.js';
+import type { ServiceProcess, TestDatabase } from '../../harness/index.js';
+
+export interface ConsumerProcess extends ServiceProcess {
+  metricsPort: number;
+  metrics(): Promise<string>;
+}
+
+export interface ConsumerFixture {
+  db: TestDatabase;
+  sql: pg.Pool;
+  topic: string;
+  dlq: string;
+  group: string;
+  brokers: string;
+  kafka: Kafka;
+  /** Produces events as the relay would (key, CloudEvents headers, JSON data). */
+  produce(events: NewOutboxEvent[]): Promise<void>;
+  produceRaw(messages: { key: string; value: string; headers: IHeaders }[]): Promise<void>;
+  startConsumer(env?: Record<string, string>): Promise<ConsumerProcess>;
+  close(): Promise<void>;
+}
+
+/** Product events: `versions` events for each of `products` new products (created, then updated). */
+export function productEvents(products: number, versions: number, topic: string): NewOutboxEvent[] {
+  const ids = Array.from({ length: products }, () => newId());
+  const out: NewOutboxEvent[] = [];
+  for (let v = 1; v <= versions; v++) {
+    for (const id of ids) {
+      const type: ProductEventType = v === 1 ? 'product.created' : 'product.updated';
+      out.push(buildProductEvent(type, productSnapshot(id, v, { stock: v * 10 }), { shardCount: 64, topic }));
+    }
+  }
+  return out;
+}
+
+/** A fresh database, topic, DLQ topic and group name; real consumer processes on demand. */
+export async function consumerFixture(options: { partitions?: number } = {}): Promise<ConsumerFixture> {
+  const db = await createTestDatabase('consumer');
+  await migrate(db.url);
+  const sql = new pg.Pool({ connectionString: db.url, max: 4 });
+  const brokers = infraEnv().kafkaBrokers;
+  const topic = randomTopic('product.events');
+  const dlq = `${topic}.dlq`;
+  const group = randomGroup('product-consumer');
+  const kafka = new Kafka({ clientId: 'fixture', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: options.partitions ?? 3, replicationFactor: 1 },
+      { topic: dlq, numPartitions: 1, replicationFactor: 1 },
+    ],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const consumers: ConsumerProcess[] = [];
+
+  const fixture: ConsumerFixture = {
+    db,
+    sql,
+    topic,
+    dlq,
+    group,
+    brokers,
+    kafka,
+    async produce(events) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: events.map((e) => ({
+          key: e.aggregateId,
+          value: JSON.stringify(e.payload),
+          headers: { ...e.headers },
+        })),
+      });
+    },
+    async produceRaw(messages) {
+      await producer.send({ topic, acks: -1, messages });
+    },
+    async startConsumer(env = {}) {
+      const metricsPort = await freePort();
+      const proc = startService('services/consumer/src/main.ts', {
+        DATABASE_URL: db.url,
+        KAFKA_BROKERS: brokers,
+        CONSUMER_GROUP_ID: group,
+        CONSUMER_TOPIC: topic,
+        METRICS_PORT: String(metricsPort),
+        METRICS_HOST: '127.0.0.1',
+        CONSUMER_LAG_INTERVAL_MS: '500',
+        LOG_LEVEL: 'info',
+        ...env,
+      });
+      const consumer: ConsumerProcess = {
+        ...proc,
+        metricsPort,
+        metrics: async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+      };
+      consumers.push(consumer);
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok,
+        {
+          description: 'the consumer to be ready',
+          timeoutMs: 60_000,
+        },
+      ).catch((err: unknown) => {
+        throw new Error(`consumer did not become ready; its output:\n${proc.output()}`, { cause: err });
+      });
+      return consumer;
+    },
+    async close() {
+      for (const c of consumers) c.child.kill('SIGKILL');
+      await Promise.all(consumers.map((c) => c.exited));
+      await producer.disconnect();
+      await sql.end();
+      await db.drop();
+      const a = kafka.admin();
+      await a.connect();
+      await a.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
+      await a.deleteGroups([group]).catch(() => undefined);
+      await a.disconnect();
+    },
+  };
+  return fixture;
+}
+
+/** The value of one sample of a metric in Prometheus text, or 0 when absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string>): number {
+  const wanted = Object.entries(labels);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (wanted.every(([k, v]) => line.includes(`${k}="${v}"`)))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
+
+/** The read models, for "unchanged" comparisons. */
+export async function readModels(
+  sql: pg.Pool,
+): Promise<{ search: unknown[]; stats: unknown[]; inbox: number }> {
+  const search = (
+    await sql.query(
+      'select product_id, seller_id, title, price, stock, source_version, deleted from product_search order by product_id',
+    )
+  ).rows;
+  const stats = (
+    await sql.query('select seller_id, product_count, total_stock from seller_stats order by seller_id')
+  ).rows;
+  const inbox = Number((await sql.query('select count(*) from processed_event')).rows[0].count);
+  return { search, stats, inbox };
+}
