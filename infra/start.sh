@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm start`: the local main job. Installs what is missing, brings the infrastructure up, migrates
-# the local database, creates the local topics, and runs the API and two relays until Ctrl-C.
+# the local database, creates the local topics, and runs the API, two relays and a consumer until Ctrl-C.
 # Each process logs JSON lines to $SHOPSTREAM_RUN/<name>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,8 +40,9 @@ run() { # run NAME ENV... -- CMD...
 run api PORT="$API_PORT" -- node services/api/dist/main.js
 run relay-1 RELAY_ID=local-relay-1 METRICS_PORT=9464 -- node services/relay/dist/main.js
 run relay-2 RELAY_ID=local-relay-2 METRICS_PORT=9474 -- node services/relay/dist/main.js
+run consumer METRICS_PORT=9465 -- node services/consumer/dist/main.js
 
-for url in "http://127.0.0.1:$API_PORT/readyz" http://127.0.0.1:9464/readyz http://127.0.0.1:9474/readyz; do
+for url in "http://127.0.0.1:$API_PORT/readyz" http://127.0.0.1:9464/readyz http://127.0.0.1:9474/readyz http://127.0.0.1:9465/readyz; do
   for _ in $(seq 120); do curl -sf "$url" >/dev/null && break; sleep 0.5; done
   curl -sf "$url" >/dev/null || { echo "not ready: $url; see the logs in $SHOPSTREAM_RUN/*.log" >&2; stop_all; }
 done
@@ -52,10 +53,10 @@ cat <<INFO
 shopstream is running.
   API        http://127.0.0.1:$API_PORT
   API docs   http://127.0.0.1:$API_PORT/docs   (OpenAPI: /openapi.json)
-  metrics    api http://127.0.0.1:$API_PORT/metrics · relays http://127.0.0.1:9464/metrics http://127.0.0.1:9474/metrics
+  metrics    api http://127.0.0.1:$API_PORT/metrics · relays :9464 :9474 · consumer :9465 (/metrics)
   database   postgres://postgres@127.0.0.1:$PG_PORT/shopstream
   Kafka      127.0.0.1:$KAFKA_PORT, topic product.events
-  logs       $SHOPSTREAM_RUN/{api,relay-1,relay-2}.log
+  logs       $SHOPSTREAM_RUN/{api,relay-1,relay-2,consumer}.log
   kubectl    $SHOPSTREAM_CACHE/k8s-$K8S_VERSION/bin/kubectl --kubeconfig $SHOPSTREAM_RUN/kube/kubeconfig
 
 Development token for the sample seller $SAMPLE_SELLER (valid 24 h):
@@ -66,7 +67,8 @@ Try it:
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \\
     -d '{"seller_id":"$SAMPLE_SELLER","title":"Wireless Mouse","price":15.99,"stock":100}'
   npm run outbox -- list
+  curl -sS 'http://127.0.0.1:$API_PORT/products/search?q=mouse'
 
-Ctrl-C stops the API and relays; \`npm run infra -- down\` stops the infrastructure.
+Ctrl-C stops the API, relays and consumer; \`npm run infra -- down\` stops the infrastructure.
 INFO
 wait "${pids[@]}"

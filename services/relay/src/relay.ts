@@ -38,6 +38,8 @@ export class Relay {
   private stopping = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | undefined;
+  /** A NOTIFY arrived since the last claim: do not sleep before the next one. */
+  private woken = false;
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -47,7 +49,10 @@ export class Relay {
 
   /** Called by the listener: wake the loop if the notified shard is ours (or unknown). */
   notify(shard: number | undefined): void {
-    if (shard === undefined || this.deps.ownership.shards.has(shard)) this.wakeUp?.();
+    if (shard === undefined || this.deps.ownership.shards.has(shard)) {
+      this.woken = true;
+      this.wakeUp?.();
+    }
   }
 
   async start(): Promise<void> {
@@ -105,6 +110,7 @@ export class Relay {
     let errorDelay = this.timings.pollIntervalMs;
     while (!this.stopping) {
       try {
+        this.woken = false;
         const result = await relayOnce(
           {
             ...this.deps,
@@ -126,7 +132,9 @@ export class Relay {
     }
   }
 
+  /** Waits `ms`, or less if a notification arrives (or arrived during the last batch). */
   private sleep(ms: number): Promise<void> {
+    if (this.woken || this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {

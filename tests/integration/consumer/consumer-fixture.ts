@@ -140,15 +140,16 @@ export async function consumerFixture(options: { partitions?: number } = {}): Pr
   return fixture;
 }
 
-/** The value of one sample of a metric in Prometheus text, or 0 when absent. */
+/** The sum of a metric's samples whose labels include `labels`, in Prometheus text (0 when none). */
 export function metricValue(text: string, name: string, labels: Record<string, string>): number {
   const wanted = Object.entries(labels);
+  let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue;
     if (wanted.every(([k, v]) => line.includes(`${k}="${v}"`)))
-      return Number(line.slice(line.lastIndexOf(' ') + 1));
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
-  return 0;
+  return sum;
 }
 
 /** The read models, for "unchanged" comparisons. */

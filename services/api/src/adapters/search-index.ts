@@ -6,29 +6,27 @@ export class PostgresSearchIndex implements SearchIndex {
   constructor(private readonly em: EntityManager) {}
 
   async search(query: { text: string; sellerId?: string; limit: number }): Promise<SearchHit[]> {
-    const rows = await this.em
-      .getConnection()
-      .execute<
-        {
-          product_id: string;
-          seller_id: string;
-          title: string;
-          description: string | null;
-          price: string;
-          currency: string;
-          stock: number;
-          source_version: number;
-          rank: number;
-        }[]
-      >(
-        `select product_id, seller_id, title, description, price, currency, stock, source_version,
+    const rows = await this.em.getConnection().execute<
+      {
+        product_id: string;
+        seller_id: string;
+        title: string;
+        description: string | null;
+        price: string;
+        currency: string;
+        stock: number;
+        source_version: number;
+        rank: number;
+      }[]
+    >(
+      `select product_id, seller_id, title, description, price, currency, stock, source_version,
               ts_rank(search, websearch_to_tsquery('english', ?)) as rank
        from product_search
        where not deleted and search @@ websearch_to_tsquery('english', ?) and (?::uuid is null or seller_id = ?::uuid)
        order by rank desc, product_id
        limit ?`,
-        [query.text, query.text, query.sellerId ?? null, query.sellerId ?? null, query.limit],
-      );
+      [query.text, query.text, query.sellerId ?? null, query.sellerId ?? null, query.limit],
+    );
     return rows.map((r) => ({
       id: r.product_id,
       seller_id: r.seller_id,

@@ -69,22 +69,24 @@ export async function createProduct(
     const replay = await replayIfKnown(deps, sellerId, idempotency);
     if (replay) return replay;
   }
-  const now = deps.clock.now().toISOString();
-  const product: Product = {
-    id: newId(),
-    seller_id: sellerId,
-    title: input.title,
-    description: input.description ?? null,
-    price: input.price,
-    currency: input.currency,
-    stock: input.stock,
-    version: 1,
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
-  };
   try {
     return await deps.store.transaction(async (tx) => {
+      // Stamped inside the transaction (after a connection was free), so ce_time is the write's
+      // time and not the time the request started queueing.
+      const now = deps.clock.now().toISOString();
+      const product: Product = {
+        id: newId(),
+        seller_id: sellerId,
+        title: input.title,
+        description: input.description ?? null,
+        price: input.price,
+        currency: input.currency,
+        stock: input.stock,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      };
       await writeWithEvent(tx, deps, 'product.created', product);
       if (!idempotency) return { kind: 'created', product };
       const response = idempotency.respond(product);
