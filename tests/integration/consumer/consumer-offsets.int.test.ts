@@ -38,6 +38,21 @@ describe('consumer offsets: where a group starts, replays, and lag', () => {
       description: 'all 60 events applied',
     });
     expect(consumer.output()).toMatch(/"msg":"consumer start position"/);
+    // Caught up: no lag in messages or seconds, once the commit and the next lag refresh happened.
+    await waitFor(
+      async () => {
+        const m = await consumer.metrics();
+        return (
+          m.includes('shopstream_consumer_lag_messages{') &&
+          metricValue(m, 'shopstream_consumer_lag_messages', { group: f.group }) === 0 &&
+          metricValue(m, 'shopstream_consumer_lag_seconds', { group: f.group }) === 0
+        );
+      },
+      { description: 'lag 0 in messages and seconds' },
+    );
+    expect(await consumer.metrics()).toMatch(
+      /^shopstream_consumer_end_to_end_seconds_count\{group="[^"]+"\} 60$/m,
+    );
     expect(consumer.output()).toMatch(
       /no committed offset: starting from the earliest offset, \d+ message\(s\) to consume/,
     );
