@@ -10,9 +10,8 @@ import { ProductEventConsumer } from './product-event-consumer.js';
 /** Composition root of a consumer process. SIGTERM: finish the batch, commit, leave the group. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const log = createLogger({ name: 'consumer', level: config.LOG_LEVEL }).child({
-    groupId: config.CONSUMER_GROUP_ID,
-  });
+  // The consumer names its group and topic in its own lines; a child field here would repeat them.
+  const log = createLogger({ name: 'consumer', level: config.LOG_LEVEL });
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
   pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
   const kafka = new Kafka({
