@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { LogEntry } from 'kafkajs';
 import pg from 'pg';
-import { createLogger, serveOps } from '@shopstream/shared';
+import { createLogger, runWorkerProcess } from '@shopstream/shared';
 
 import { loadConfig } from './config.js';
 import { ConsumerMetrics } from './metrics.js';
@@ -40,30 +40,24 @@ async function main(): Promise<void> {
     metrics,
     log,
   );
-  const server = serveOps({
-    host: config.METRICS_HOST,
-    port: config.METRICS_PORT,
-    registry: metrics.registry,
-    ready: async () => {
-      await pool.query('select 1');
-      return consumer.isRunning;
+  await runWorkerProcess({
+    log,
+    start: () => consumer.start(),
+    ops: {
+      host: config.METRICS_HOST,
+      port: config.METRICS_PORT,
+      registry: metrics.registry,
+      ready: async () => {
+        await pool.query('select 1');
+        return consumer.isRunning;
+      },
+    },
+    stopMessage: 'shutting down: finishing the batch, committing, leaving the group',
+    stop: async () => {
+      await consumer.stop();
+      await pool.end();
     },
   });
-  await consumer.start();
-
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing the batch, committing, leaving the group');
-    await consumer.stop();
-    server.close();
-    await pool.end();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((err: unknown) => {

@@ -6,7 +6,7 @@ import { OutboxListener } from './outbox-listener.js';
 import { OutboxStore } from './outbox-store.js';
 import { Relay } from './relay.js';
 import { OutboxRetention } from './retention.js';
-import { createLogger, serveOps } from '@shopstream/shared';
+import { createLogger, runWorkerProcess } from '@shopstream/shared';
 import { ShardOwnership } from './shard-ownership.js';
 
 /** Composition root of a relay process. SIGTERM: finish the batch, release shards, exit 0. */
@@ -51,29 +51,24 @@ async function main(): Promise<void> {
       retentionHours: config.RELAY_RETENTION_HOURS,
     },
   );
-  const server = serveOps({
-    host: config.METRICS_HOST,
-    port: config.METRICS_PORT,
-    registry: metrics.registry,
-    ready: async () => {
-      await pool.query('select 1');
-      return publisher.isConnected;
+  await runWorkerProcess({
+    log,
+    start: () => relay.start(),
+    ops: {
+      host: config.METRICS_HOST,
+      port: config.METRICS_PORT,
+      registry: metrics.registry,
+      ready: async () => {
+        await pool.query('select 1');
+        return publisher.isConnected;
+      },
+    },
+    stopMessage: 'shutting down: finishing the in-flight batch, then releasing shards',
+    stop: async () => {
+      await relay.stop();
+      await pool.end();
     },
   });
-  await relay.start();
-
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down: finishing the in-flight batch, then releasing shards');
-    await relay.stop();
-    server.close();
-    await pool.end();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((err: unknown) => {

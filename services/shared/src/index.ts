@@ -11,3 +11,5 @@ export { ormConfig } from './db/orm-config.js';
 export type { OrmConfigOptions } from './db/orm-config.js';
 export { migrate, schemaDriftSql } from './db/migrate.js';
 export { serveOps } from './ops-server.js';
+export { runWorkerProcess } from './worker-process.js';
+export type { WorkerProcess } from './worker-process.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ProductSnapshot } from '@shopstream/shared';
 
 export const searchQuerySchema = z.strictObject(
   {
@@ -15,17 +16,11 @@ export const searchQuerySchema = z.strictObject(
 );
 export type SearchQuery = z.output<typeof searchQuerySchema>;
 
-export interface SearchHit {
-  id: string;
-  seller_id: string;
-  title: string;
-  description: string | null;
-  price: string;
-  currency: string;
-  stock: number;
-  version: number;
-  rank: number;
-}
+/** A match: the product as the read model has it (at `version`), with its relevance. */
+export type SearchHit = Pick<
+  ProductSnapshot,
+  'id' | 'seller_id' | 'title' | 'description' | 'price' | 'currency' | 'stock' | 'version'
+> & { rank: number };
 
 /** The consumer-maintained read model, read by the search route. */
 export interface SearchIndex {
