@@ -1,2 +1,4 @@
-// Filled in by its own issue (see README "Layout"); the package exists so the workspace is complete.
-export {};
+export { WorkQueue } from './kube/work-queue.js';
+export type { ReconcileOutcome, WorkQueueOptions } from './kube/work-queue.js';
+export { LeaderElector } from './kube/leader-election.js';
+export type { LeaderElectionOptions } from './kube/leader-election.js';
