@@ -14,3 +14,4 @@ export { readTopic } from './topic-reader.js';
 export type { ReadRecord } from './topic-reader.js';
 export { startPrivateKafka } from './private-kafka.js';
 export type { PrivateKafka } from './private-kafka.js';
+export { kubeConfig, installPipelineCrd } from './kube.js';

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   ApiextensionsV1Api,
   CoreV1Api,
@@ -8,7 +6,7 @@ import {
   loadYaml,
 } from '@kubernetes/client-node';
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { infraEnv, randomNamespace, repoRoot, waitFor } from '../../harness/index.js';
+import { installPipelineCrd, kubeConfig, randomNamespace, waitFor } from '../../harness/index.js';
 
 const group = 'shopstream.io';
 const version = 'v1alpha1';
@@ -29,34 +27,13 @@ const pipeline = (name: string, spec: Record<string, unknown> = {}) => ({
 });
 
 describe('the ProductPipeline CRD, served by the real kube-apiserver', () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(infraEnv().kubeconfig);
-  const extensions = kc.makeApiClient(ApiextensionsV1Api);
+  const kc = kubeConfig();
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   const namespace = randomNamespace('crd');
 
   beforeAll(async () => {
-    const crd = loadYaml<V1CustomResourceDefinition>(
-      await readFile(join(repoRoot, 'operator', 'crds', 'productpipelines.shopstream.io.yaml'), 'utf8'),
-    );
-    // Shared by every test file and run: create it once, replace it when our YAML changed.
-    const existing = await extensions
-      .readCustomResourceDefinition({ name: crd.metadata!.name! })
-      .catch(() => undefined);
-    if (existing) {
-      crd.metadata!.resourceVersion = existing.metadata!.resourceVersion;
-      await extensions.replaceCustomResourceDefinition({ name: crd.metadata!.name!, body: crd });
-    } else {
-      await extensions.createCustomResourceDefinition({ body: crd });
-    }
-    await waitFor(
-      async () =>
-        (
-          await extensions.readCustomResourceDefinition({ name: crd.metadata!.name! })
-        ).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
-      { description: 'the CRD to be established' },
-    );
+    await installPipelineCrd(kc);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
   });
   afterAll(() => core.deleteNamespace({ name: namespace }).catch(() => undefined));

@@ -1,0 +1,96 @@
+import { Conditions, Reason } from './conditions.js';
+import { ReconcileError } from './errors.js';
+import type { ProductPipeline, ProductPipelineStatus, TopicSpec, TopicStatus } from './pipeline-types.js';
+
+export const PAUSE_ANNOTATION = 'shopstream.io/paused';
+export const RESYNC_MS = 5 * 60_000;
+
+export interface TopicPort {
+  ensureTopic(topic: TopicSpec): Promise<TopicStatus>;
+  close(): Promise<void>;
+}
+
+export interface PipelineDeps {
+  pipelines: {
+    get(namespace: string, name: string): Promise<ProductPipeline | undefined>;
+    patchStatus(namespace: string, name: string, status: ProductPipelineStatus): Promise<void>;
+  };
+  /** A topic handler for the pipeline's Kafka (Direct mode: the Kafka admin API). */
+  topics(pipeline: ProductPipeline): TopicPort;
+}
+
+export type ReconcileResult = { requeueAfterMs?: number };
+
+/** The desired topics of a pipeline, with defaults applied: pure, so it is unit-tested on its own. */
+export function desiredTopics(pipeline: ProductPipeline): TopicSpec[] {
+  return pipeline.spec.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions,
+    replicas: t.replicas ?? 1,
+    config: t.config ?? {},
+    deletionPolicy: t.deletionPolicy ?? 'Retain',
+  }));
+}
+
+/**
+ * Level-based reconcile of one ProductPipeline key ("namespace/name"): re-read the object, bring
+ * its topics to the spec, write the status once. Terminal errors (an invalid spec, a partition
+ * decrease) set Ready=False and are not retried; others are rethrown for the queue's backoff.
+ * Strimzi mode and the relay/consumer parts of the spec are not reconciled yet (Ready=False,
+ * reason Unsupported, for Strimzi).
+ */
+export async function reconcilePipeline(key: string, deps: PipelineDeps): Promise<ReconcileResult> {
+  const [namespace, name] = key.split('/') as [string, string];
+  const pipeline = await deps.pipelines.get(namespace, name);
+  if (!pipeline || pipeline.metadata.deletionTimestamp) return {};
+  const generation = pipeline.metadata.generation ?? 0;
+  const previous = pipeline.status?.conditions ?? [];
+  const conditions = new Conditions(generation, previous);
+  const status: ProductPipelineStatus = { ...pipeline.status, observedGeneration: generation };
+
+  if (pipeline.metadata.annotations?.[PAUSE_ANNOTATION] === 'true') {
+    conditions.set(
+      'Ready',
+      previous.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
+      Reason.Paused,
+      'reconciliation paused by annotation',
+    );
+    await deps.pipelines.patchStatus(namespace, name, { ...status, conditions: conditions.toList() });
+    return {};
+  }
+
+  let failure: unknown;
+  try {
+    if ((pipeline.spec.kafka.topicManagement ?? 'Strimzi') !== 'Direct') {
+      throw new ReconcileError(
+        Reason.Unsupported,
+        'topicManagement Strimzi is not reconciled by this operator version yet',
+        true,
+      );
+    }
+    const topics = deps.topics(pipeline);
+    try {
+      const observed: TopicStatus[] = [];
+      for (const topic of desiredTopics(pipeline)) observed.push(await topics.ensureTopic(topic));
+      status.topics = observed;
+    } finally {
+      await topics.close();
+    }
+    const allReady = status.topics.every((t) => t.ready);
+    conditions.set(
+      'TopicsReady',
+      allReady ? 'True' : 'False',
+      Reason.TopicsReady,
+      `${status.topics.length} topic(s)`,
+    );
+    conditions.set('Ready', allReady ? 'True' : 'False', Reason.Reconciled, '');
+  } catch (err) {
+    failure = err;
+    const reason = err instanceof ReconcileError ? err.reason : Reason.KafkaUnavailable;
+    conditions.set('TopicsReady', 'False', reason, (err as Error).message);
+    conditions.set('Ready', 'False', reason, (err as Error).message);
+  }
+  await deps.pipelines.patchStatus(namespace, name, { ...status, conditions: conditions.toList() });
+  if (failure && !(failure instanceof ReconcileError && failure.terminal)) throw failure;
+  return failure ? {} : { requeueAfterMs: RESYNC_MS };
+}

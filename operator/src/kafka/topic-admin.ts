@@ -1,0 +1,102 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { kafkaUnavailable, partitionDecrease } from '../controllers/errors.js';
+import type { TopicSpec, TopicStatus } from '../controllers/pipeline-types.js';
+
+/**
+ * Topics through the Kafka admin API (topicManagement: Direct): create, increase partitions, set
+ * configs. It never decreases partitions and never touches a topic it was not asked about.
+ */
+export class DirectTopicAdmin {
+  private readonly admin: Admin;
+  private connected = false;
+
+  constructor(bootstrapServers: string) {
+    const kafka = new Kafka({
+      clientId: 'shopstream-operator',
+      brokers: bootstrapServers.split(',').map((b) => b.trim()),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2 },
+    });
+    this.admin = kafka.admin();
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.admin.disconnect();
+    this.connected = false;
+  }
+
+  /**
+   * Brings `topic` to its spec; idempotent ("already there" is success).
+   * @throws ReconcileError KafkaUnavailable (retried) or PartitionDecreaseRefused (terminal).
+   */
+  async ensureTopic(topic: TopicSpec): Promise<TopicStatus> {
+    try {
+      if (!this.connected) {
+        await this.admin.connect();
+        this.connected = true;
+      }
+      const existing = await this.describe(topic.name);
+      if (!existing) {
+        await this.admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: topic.name,
+              numPartitions: topic.partitions,
+              replicationFactor: topic.replicas ?? 1,
+              configEntries: Object.entries(topic.config ?? {}).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        });
+      } else {
+        if (existing.partitions > topic.partitions) {
+          throw partitionDecrease(
+            `topic ${topic.name} has ${existing.partitions} partitions; the spec asks for ${topic.partitions} and Kafka cannot remove partitions`,
+          );
+        }
+        if (existing.partitions < topic.partitions) {
+          await this.admin.createPartitions({
+            topicPartitions: [{ topic: topic.name, count: topic.partitions }],
+          });
+        }
+        if (topic.config && Object.keys(topic.config).length > 0) {
+          await this.admin.alterConfigs({
+            validateOnly: false,
+            resources: [
+              {
+                type: 2, // TOPIC
+                name: topic.name,
+                configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
+              },
+            ],
+          });
+        }
+      }
+      const now = await this.describe(topic.name);
+      return {
+        name: topic.name,
+        ready: now?.partitions === topic.partitions,
+        partitions: now?.partitions ?? 0,
+      };
+    } catch (err) {
+      if ((err as { reason?: string }).reason) throw err;
+      throw kafkaUnavailable(`topic ${topic.name}: ${(err as Error).message}`, err);
+    }
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    if (!this.connected) {
+      await this.admin.connect();
+      this.connected = true;
+    }
+    if (await this.describe(name)) await this.admin.deleteTopics({ topics: [name] });
+  }
+
+  private async describe(name: string): Promise<{ partitions: number } | undefined> {
+    const topics = await this.admin.listTopics();
+    if (!topics.includes(name)) return undefined;
+    const meta = await this.admin.fetchTopicMetadata({ topics: [name] });
+    return { partitions: meta.topics[0]?.partitions.length ?? 0 };
+  }
+}

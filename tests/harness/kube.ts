@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApiextensionsV1Api, KubeConfig, loadYaml } from '@kubernetes/client-node';
+import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { infraEnv, repoRoot } from './infra.js';
+import { waitFor } from './wait-for.js';
+
+/** A client config for the local kube-apiserver (admin, client certificate). */
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(infraEnv().kubeconfig);
+  return kc;
+}
+
+/**
+ * Installs (or updates to the committed YAML) the ProductPipeline CRD and waits until it is served.
+ * Shared by every test file: the CRD is cluster-scoped, each test works in its own namespace.
+ */
+export async function installPipelineCrd(kc: KubeConfig): Promise<void> {
+  const extensions = kc.makeApiClient(ApiextensionsV1Api);
+  const crd = loadYaml<V1CustomResourceDefinition>(
+    await readFile(join(repoRoot, 'operator', 'crds', 'productpipelines.shopstream.io.yaml'), 'utf8'),
+  );
+  const name = crd.metadata!.name!;
+  await waitFor(
+    async () => {
+      const existing = await extensions.readCustomResourceDefinition({ name }).catch(() => undefined);
+      if (existing) {
+        crd.metadata!.resourceVersion = existing.metadata!.resourceVersion;
+        await extensions.replaceCustomResourceDefinition({ name, body: crd });
+      } else {
+        await extensions.createCustomResourceDefinition({ body: crd });
+      }
+      return true;
+    },
+    {
+      description: 'the ProductPipeline CRD to be installed (concurrent installs conflict and retry)',
+      timeoutMs: 20_000,
+    },
+  );
+  await waitFor(
+    async () =>
+      (await extensions.readCustomResourceDefinition({ name })).status?.conditions?.some(
+        (c) => c.type === 'Established' && c.status === 'True',
+      ),
+    { description: 'the CRD to be established' },
+  );
+}

@@ -1,0 +1,120 @@
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { DirectTopicAdmin, PipelineClient, reconcilePipeline } from '@shopstream/operator';
+import type { PipelineDeps, ProductPipeline } from '@shopstream/operator';
+import {
+  KafkaTool,
+  infraEnv,
+  installPipelineCrd,
+  kubeConfig,
+  randomNamespace,
+  randomTopic,
+  runKafkaTool,
+} from '../../harness/index.js';
+
+const group = 'shopstream.io';
+const version = 'v1alpha1';
+const plural = 'productpipelines';
+
+describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', () => {
+  const kc = kubeConfig();
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const namespace = randomNamespace('topics');
+  const [events, audit] = [randomTopic('product.events'), randomTopic('audit')];
+  const brokers = infraEnv().kafkaBrokers;
+  const deps: PipelineDeps = {
+    pipelines: new PipelineClient(kc),
+    topics: (p) => new DirectTopicAdmin(p.spec.kafka.bootstrapServers),
+  };
+  const read = async () =>
+    (await custom.getNamespacedCustomObject({
+      group,
+      version,
+      namespace,
+      plural,
+      name: 'local',
+    })) as ProductPipeline & {
+      metadata: { resourceVersion: string };
+    };
+  const describe = (topic: string) =>
+    runKafkaTool(KafkaTool.topics, ['--bootstrap-server', brokers, '--describe', '--topic', topic]);
+
+  beforeAll(async () => {
+    await installPipelineCrd(kc);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+  });
+  afterAll(async () => {
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    const admin = new DirectTopicAdmin(brokers);
+    await admin.deleteTopic(events).catch(() => undefined);
+    await admin.deleteTopic(audit).catch(() => undefined);
+    await admin.close();
+  });
+
+  it('creates the topics with their partitions and configs, and a second reconcile changes nothing', async () => {
+    await custom.createNamespacedCustomObject({
+      group,
+      version,
+      namespace,
+      plural,
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'ProductPipeline',
+        metadata: { name: 'local' },
+        spec: {
+          kafka: { bootstrapServers: brokers, topicManagement: 'Direct' },
+          topics: [
+            { name: events, partitions: 3, config: { 'retention.ms': '604800000' } },
+            { name: audit, partitions: 1 },
+          ],
+        },
+      },
+    });
+    expect(await reconcilePipeline(`${namespace}/local`, deps)).toEqual({ requeueAfterMs: 300_000 });
+
+    expect(await describe(events)).toMatch(
+      /PartitionCount: 3\s+ReplicationFactor: 1\s+Configs: .*retention\.ms=604800000/,
+    );
+    expect(await describe(audit)).toMatch(/PartitionCount: 1/);
+    const first = await read();
+    expect(first.status).toMatchObject({
+      observedGeneration: 1,
+      topics: [
+        { name: events, ready: true, partitions: 3 },
+        { name: audit, ready: true, partitions: 1 },
+      ],
+    });
+    expect(first.status?.conditions?.map((c) => [c.type, c.status, c.reason, c.observedGeneration])).toEqual([
+      ['Ready', 'True', 'Reconciled', 1],
+      ['TopicsReady', 'True', 'TopicsReady', 1],
+    ]);
+
+    await reconcilePipeline(`${namespace}/local`, deps);
+    expect((await read()).metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+  });
+
+  it('applies a partition increase and tracks the new generation', async () => {
+    await custom.patchNamespacedCustomObject({
+      group,
+      version,
+      namespace,
+      plural,
+      name: 'local',
+      body: [{ op: 'replace', path: '/spec/topics/0/partitions', value: 5 }],
+    });
+    await reconcilePipeline(`${namespace}/local`, deps);
+    expect(await describe(events)).toMatch(/PartitionCount: 5/);
+    const after = await read();
+    expect(after.status?.observedGeneration).toBe(2);
+    expect(after.status?.conditions?.every((c) => c.observedGeneration === 2)).toBe(true);
+  });
+
+  it('says why in Ready=False when Kafka is unreachable, and rethrows for a retry', async () => {
+    const unreachable: PipelineDeps = { ...deps, topics: () => new DirectTopicAdmin('127.0.0.1:1') };
+    await expect(reconcilePipeline(`${namespace}/local`, unreachable)).rejects.toThrow();
+    const ready = (await read()).status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'KafkaUnavailable' });
+    await reconcilePipeline(`${namespace}/local`, deps); // and back
+    expect((await read()).status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+});
