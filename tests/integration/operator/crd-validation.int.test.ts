@@ -1,11 +1,4 @@
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  loadYaml,
-} from '@kubernetes/client-node';
-import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { installPipelineCrd, kubeConfig, randomNamespace, waitFor } from '../../harness/index.js';
 
 const group = 'shopstream.io';
