@@ -47,7 +47,7 @@ export interface ProductPipeline {
     generation?: number;
     uid?: string;
     annotations?: Record<string, string>;
-    deletionTimestamp?: string;
+    deletionTimestamp?: Date;
     finalizers?: string[];
   };
   spec: ProductPipelineSpec;

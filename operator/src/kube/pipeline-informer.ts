@@ -1,0 +1,64 @@
+import { CustomObjectsApi, makeInformer } from '@kubernetes/client-node';
+import type { Informer, KubeConfig, KubernetesListObject, ObjectCache } from '@kubernetes/client-node';
+import type { Logger } from '@shopstream/shared';
+import type { ProductPipeline } from '../controllers/pipeline-types.js';
+import { GROUP, PLURAL, VERSION } from './pipeline-client.js';
+
+/**
+ * Watches ProductPipelines (cluster-wide, or in one namespace) and turns every add/update/delete into a key for the work
+ * queue (level-based: the event's payload is never trusted). client-node's informer stops on most
+ * errors; this one restarts itself with backoff, and a restart relists, which also covers a watch
+ * that expired (410 Gone) and changes made while the API server was away.
+ */
+export class PipelineInformer {
+  private informer: (Informer<ProductPipeline> & ObjectCache<ProductPipeline>) | undefined;
+  private stopped = true;
+  private retryMs = 200;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly onKey: (key: string) => void,
+    private readonly log: Logger,
+    private readonly namespace?: string,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    const informer = makeInformer<ProductPipeline>(
+      this.kubeConfig,
+      `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+      () =>
+        api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }) as Promise<
+          KubernetesListObject<ProductPipeline>
+        >,
+    );
+    const enqueue = (p: ProductPipeline) => this.onKey(`${p.metadata.namespace}/${p.metadata.name}`);
+    informer.on('add', enqueue);
+    informer.on('update', enqueue);
+    informer.on('delete', enqueue);
+    informer.on('connect', () => {
+      this.retryMs = 200;
+      // After a (re)connect the list is fresh: resync every object we know.
+      for (const p of informer.list()) enqueue(p);
+    });
+    informer.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      this.log.warn({ err: String(err), retryInMs: this.retryMs }, 'pipeline watch failed; restarting');
+      this.timer = setTimeout(() => void informer.start().catch(() => undefined), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 30_000);
+    });
+    this.informer = informer;
+    await informer.start().catch((err: unknown) => {
+      this.log.warn({ err: String(err) }, 'pipeline watch could not start; retrying');
+      this.timer = setTimeout(() => void informer.start().catch(() => undefined), this.retryMs);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.informer?.stop();
+  }
+}

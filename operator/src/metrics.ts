@@ -1,0 +1,32 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The operator's metrics of DESIGN §6. */
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  readonly reconcileTotal: Counter<'controller' | 'result'>;
+  readonly reconcileDuration: Histogram<'controller'>;
+  readonly leader: Gauge;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.reconcileTotal = new Counter({
+      name: 'shopstream_operator_reconcile_total',
+      help: 'Reconciles by controller and result (success, error, requeue)',
+      labelNames: ['controller', 'result'] as const,
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: 'shopstream_operator_reconcile_duration_seconds',
+      help: 'Reconcile duration by controller',
+      labelNames: ['controller'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.leader = new Gauge({
+      name: 'shopstream_operator_leader',
+      help: '1 while this replica leads',
+      registers,
+    });
+  }
+}
