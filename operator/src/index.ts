@@ -2,7 +2,12 @@ export { WorkQueue } from './kube/work-queue.js';
 export type { ReconcileOutcome, WorkQueueOptions } from './kube/work-queue.js';
 export { LeaderElector } from './kube/leader-election.js';
 export type { LeaderElectionOptions } from './kube/leader-election.js';
-export { reconcilePipeline, desiredTopics, PAUSE_ANNOTATION } from './controllers/pipeline-controller.js';
+export {
+  reconcilePipeline,
+  desiredTopics,
+  PAUSE_ANNOTATION,
+  FINALIZER,
+} from './controllers/pipeline-controller.js';
 export type { PipelineDeps, ReconcileResult } from './controllers/pipeline-controller.js';
 export { Conditions, Reason } from './controllers/conditions.js';
 export { ReconcileError } from './controllers/errors.js';

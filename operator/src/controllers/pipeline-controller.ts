@@ -3,10 +3,12 @@ import { ReconcileError } from './errors.js';
 import type { ProductPipeline, ProductPipelineStatus, TopicSpec, TopicStatus } from './pipeline-types.js';
 
 export const PAUSE_ANNOTATION = 'shopstream.io/paused';
+export const FINALIZER = 'shopstream.io/finalizer';
 export const RESYNC_MS = 5 * 60_000;
 
 export interface TopicPort {
   ensureTopic(topic: TopicSpec): Promise<TopicStatus>;
+  deleteTopic(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -14,6 +16,13 @@ export interface PipelineDeps {
   pipelines: {
     get(namespace: string, name: string): Promise<ProductPipeline | undefined>;
     patchStatus(namespace: string, name: string, status: ProductPipelineStatus): Promise<void>;
+    setFinalizers(pipeline: ProductPipeline, finalizers: string[]): Promise<void>;
+    recordEvent(
+      pipeline: ProductPipeline,
+      type: 'Normal' | 'Warning',
+      reason: string,
+      message: string,
+    ): Promise<void>;
   };
   /** A topic handler for the pipeline's Kafka (Direct mode: the Kafka admin API). */
   topics(pipeline: ProductPipeline): TopicPort;
@@ -42,7 +51,17 @@ export function desiredTopics(pipeline: ProductPipeline): TopicSpec[] {
 export async function reconcilePipeline(key: string, deps: PipelineDeps): Promise<ReconcileResult> {
   const [namespace, name] = key.split('/') as [string, string];
   const pipeline = await deps.pipelines.get(namespace, name);
-  if (!pipeline || pipeline.metadata.deletionTimestamp) return {};
+  if (!pipeline) return {}; // gone: nothing to do
+  const finalizers = pipeline.metadata.finalizers ?? [];
+  if (pipeline.metadata.deletionTimestamp) {
+    if (finalizers.includes(FINALIZER)) await finalize(pipeline, deps);
+    return {};
+  }
+  if (!finalizers.includes(FINALIZER)) {
+    // The finalizer goes on first, so a delete always passes through finalize().
+    await deps.pipelines.setFinalizers(pipeline, [...finalizers, FINALIZER]);
+    return { requeueAfterMs: 0 };
+  }
   const generation = pipeline.metadata.generation ?? 0;
   const previous = pipeline.status?.conditions ?? [];
   const conditions = new Conditions(generation, previous);
@@ -91,6 +110,33 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     conditions.set('Ready', 'False', reason, (err as Error).message);
   }
   await deps.pipelines.patchStatus(namespace, name, { ...status, conditions: conditions.toList() });
+  for (const c of conditions.transitions(previous)) {
+    await deps.pipelines
+      .recordEvent(
+        pipeline,
+        c.status === 'False' ? 'Warning' : 'Normal',
+        c.reason,
+        `${c.type}=${c.status}${c.message ? `: ${c.message}` : ''}`,
+      )
+      .catch(() => undefined); // an Event is best effort; the status already says it
+  }
   if (failure && !(failure instanceof ReconcileError && failure.terminal)) throw failure;
   return failure ? {} : { requeueAfterMs: RESYNC_MS };
+}
+
+/** Deletes the topics whose deletionPolicy is Delete (never any other), then lets the object go. */
+async function finalize(pipeline: ProductPipeline, deps: PipelineDeps): Promise<void> {
+  const doomed = desiredTopics(pipeline).filter((t) => t.deletionPolicy === 'Delete');
+  if (doomed.length > 0 && (pipeline.spec.kafka.topicManagement ?? 'Strimzi') === 'Direct') {
+    const topics = deps.topics(pipeline);
+    try {
+      for (const t of doomed) await topics.deleteTopic(t.name);
+    } finally {
+      await topics.close();
+    }
+  }
+  await deps.pipelines.setFinalizers(
+    pipeline,
+    (pipeline.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),
+  );
 }

@@ -36,6 +36,14 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
     })) as ProductPipeline & {
       metadata: { resourceVersion: string };
     };
+  /** Reconciles until the controller stops asking for an immediate requeue (the finalizer goes on first). */
+  const reconcile = async (d: PipelineDeps = deps) => {
+    for (let i = 0; i < 5; i++) {
+      const result = await reconcilePipeline(`${namespace}/local`, d);
+      if (result.requeueAfterMs !== 0) return result;
+    }
+    throw new Error('reconcile kept asking for an immediate requeue');
+  };
   const describe = (topic: string) =>
     runKafkaTool(KafkaTool.topics, ['--bootstrap-server', brokers, '--describe', '--topic', topic]);
 
@@ -65,12 +73,12 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
           kafka: { bootstrapServers: brokers, topicManagement: 'Direct' },
           topics: [
             { name: events, partitions: 3, config: { 'retention.ms': '604800000' } },
-            { name: audit, partitions: 1 },
+            { name: audit, partitions: 1, deletionPolicy: 'Delete' },
           ],
         },
       },
     });
-    expect(await reconcilePipeline(`${namespace}/local`, deps)).toEqual({ requeueAfterMs: 300_000 });
+    expect(await reconcile()).toEqual({ requeueAfterMs: 300_000 });
 
     expect(await describe(events)).toMatch(
       /PartitionCount: 3\s+ReplicationFactor: 1\s+Configs: .*retention\.ms=604800000/,
@@ -89,7 +97,8 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
       ['TopicsReady', 'True', 'TopicsReady', 1],
     ]);
 
-    await reconcilePipeline(`${namespace}/local`, deps);
+    expect(first.metadata.finalizers).toEqual(['shopstream.io/finalizer']);
+    await reconcile();
     expect((await read()).metadata.resourceVersion).toBe(first.metadata.resourceVersion);
   });
 
@@ -102,7 +111,7 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
       name: 'local',
       body: [{ op: 'replace', path: '/spec/topics/0/partitions', value: 5 }],
     });
-    await reconcilePipeline(`${namespace}/local`, deps);
+    await reconcile();
     expect(await describe(events)).toMatch(/PartitionCount: 5/);
     const after = await read();
     expect(after.status?.observedGeneration).toBe(2);
@@ -111,10 +120,27 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
 
   it('says why in Ready=False when Kafka is unreachable, and rethrows for a retry', async () => {
     const unreachable: PipelineDeps = { ...deps, topics: () => new DirectTopicAdmin('127.0.0.1:1') };
-    await expect(reconcilePipeline(`${namespace}/local`, unreachable)).rejects.toThrow();
+    await expect(reconcile(unreachable)).rejects.toThrow();
     const ready = (await read()).status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'KafkaUnavailable' });
-    await reconcilePipeline(`${namespace}/local`, deps); // and back
+    await reconcile(); // and back
     expect((await read()).status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+
+    // Each transition left an Event on the pipeline.
+    const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=local' });
+    const seen = events.items.map((e) => `${e.type}/${e.reason}`);
+    expect(seen).toEqual(expect.arrayContaining(['Normal/Reconciled', 'Warning/KafkaUnavailable']));
+  });
+
+  it('on delete, removes the topics whose policy is Delete, keeps the Retain ones, and releases the object', async () => {
+    await custom.deleteNamespacedCustomObject({ group, version, namespace, plural, name: 'local' });
+    expect((await read()).metadata.deletionTimestamp).toBeDefined(); // held by our finalizer
+    await reconcile();
+    await expect(read()).rejects.toThrow(); // gone
+    const listed = (await runKafkaTool(KafkaTool.topics, ['--bootstrap-server', brokers, '--list'])).split(
+      '\n',
+    );
+    expect(listed).not.toContain(audit);
+    expect(listed).toContain(events);
   });
 });
