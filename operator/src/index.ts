@@ -14,3 +14,10 @@ export { ReconcileError } from './controllers/errors.js';
 export type * from './controllers/pipeline-types.js';
 export { DirectTopicAdmin } from './kafka/topic-admin.js';
 export { PipelineClient } from './kube/pipeline-client.js';
+export {
+  StrimziTopics,
+  strimziTopicVersion,
+  kafkaTopicObjectName,
+  FIELD_MANAGER,
+} from './kube/strimzi-topics.js';
+export { topicPortFor } from './kube/topic-ports.js';

@@ -2,10 +2,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, runWorkerProcess } from '@shopstream/shared';
 import { loadConfig } from './config.js';
 import { reconcilePipeline } from './controllers/pipeline-controller.js';
-import { DirectTopicAdmin } from './kafka/topic-admin.js';
 import { LeaderElector } from './kube/leader-election.js';
 import { PipelineClient } from './kube/pipeline-client.js';
 import { PipelineInformer } from './kube/pipeline-informer.js';
+import { topicPortFor } from './kube/topic-ports.js';
 import { WorkQueue } from './kube/work-queue.js';
 import { OperatorMetrics } from './metrics.js';
 
@@ -23,11 +23,7 @@ async function main(): Promise<void> {
   else kc.loadFromCluster();
   const metrics = new OperatorMetrics();
   const pipelines = new PipelineClient(kc);
-  const deps = {
-    pipelines,
-    topics: (p: { spec: { kafka: { bootstrapServers: string } } }) =>
-      new DirectTopicAdmin(p.spec.kafka.bootstrapServers),
-  };
+  const deps = { pipelines, topics: topicPortFor(kc) };
 
   let queue: WorkQueue | undefined;
   let informer: PipelineInformer | undefined;

@@ -14,4 +14,4 @@ export { readTopic } from './topic-reader.js';
 export type { ReadRecord } from './topic-reader.js';
 export { startPrivateKafka } from './private-kafka.js';
 export type { PrivateKafka } from './private-kafka.js';
-export { kubeConfig, installPipelineCrd } from './kube.js';
+export { kubeConfig, installPipelineCrd, installFixtureCrd } from './kube.js';

@@ -17,10 +17,17 @@ export function kubeConfig(): KubeConfig {
  * Shared by every test file: the CRD is cluster-scoped, each test works in its own namespace.
  */
 export async function installPipelineCrd(kc: KubeConfig): Promise<void> {
+  await installCrd(kc, join(repoRoot, 'operator', 'crds', 'productpipelines.shopstream.io.yaml'));
+}
+
+/** Installs a CRD fixture of ours from tests/fixtures/crds (e.g. the Strimzi KafkaTopic stand-in). */
+export async function installFixtureCrd(kc: KubeConfig, file: string): Promise<void> {
+  await installCrd(kc, join(repoRoot, 'tests', 'fixtures', 'crds', file));
+}
+
+async function installCrd(kc: KubeConfig, path: string): Promise<void> {
   const extensions = kc.makeApiClient(ApiextensionsV1Api);
-  const crd = loadYaml<V1CustomResourceDefinition>(
-    await readFile(join(repoRoot, 'operator', 'crds', 'productpipelines.shopstream.io.yaml'), 'utf8'),
-  );
+  const crd = loadYaml<V1CustomResourceDefinition>(await readFile(path, 'utf8'));
   const name = crd.metadata!.name!;
   await waitFor(
     async () => {

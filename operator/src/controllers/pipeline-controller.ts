@@ -24,8 +24,8 @@ export interface PipelineDeps {
       message: string,
     ): Promise<void>;
   };
-  /** A topic handler for the pipeline's Kafka (Direct mode: the Kafka admin API). */
-  topics(pipeline: ProductPipeline): TopicPort;
+  /** A topic handler for the pipeline's mode: Kafka admin API (Direct) or KafkaTopic resources (Strimzi). */
+  topics(pipeline: ProductPipeline): TopicPort | Promise<TopicPort>;
 }
 
 export type ReconcileResult = { requeueAfterMs?: number };
@@ -45,8 +45,7 @@ export function desiredTopics(pipeline: ProductPipeline): TopicSpec[] {
  * Level-based reconcile of one ProductPipeline key ("namespace/name"): re-read the object, bring
  * its topics to the spec, write the status once. Terminal errors (an invalid spec, a partition
  * decrease) set Ready=False and are not retried; others are rethrown for the queue's backoff.
- * Strimzi mode and the relay/consumer parts of the spec are not reconciled yet (Ready=False,
- * reason Unsupported, for Strimzi).
+ * The relay and consumer parts of the spec are not reconciled yet.
  */
 export async function reconcilePipeline(key: string, deps: PipelineDeps): Promise<ReconcileResult> {
   const [namespace, name] = key.split('/') as [string, string];
@@ -80,14 +79,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
 
   let failure: unknown;
   try {
-    if ((pipeline.spec.kafka.topicManagement ?? 'Strimzi') !== 'Direct') {
-      throw new ReconcileError(
-        Reason.Unsupported,
-        'topicManagement Strimzi is not reconciled by this operator version yet',
-        true,
-      );
-    }
-    const topics = deps.topics(pipeline);
+    const topics = await deps.topics(pipeline);
     try {
       const observed: TopicStatus[] = [];
       for (const topic of desiredTopics(pipeline)) observed.push(await topics.ensureTopic(topic));
@@ -127,8 +119,8 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
 /** Deletes the topics whose deletionPolicy is Delete (never any other), then lets the object go. */
 async function finalize(pipeline: ProductPipeline, deps: PipelineDeps): Promise<void> {
   const doomed = desiredTopics(pipeline).filter((t) => t.deletionPolicy === 'Delete');
-  if (doomed.length > 0 && (pipeline.spec.kafka.topicManagement ?? 'Strimzi') === 'Direct') {
-    const topics = deps.topics(pipeline);
+  if (doomed.length > 0) {
+    const topics = await deps.topics(pipeline);
     try {
       for (const t of doomed) await topics.deleteTopic(t.name);
     } finally {
