@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm start`: the local main job. Installs what is missing, brings the infrastructure up, migrates
-# the local database, creates the local topics, and runs the API, two relays and a consumer until Ctrl-C.
+# the local database, creates the local topics, installs the CRD and the local ProductPipeline, and
+# runs the API, two relays, a consumer and the operator until Ctrl-C.
 # Each process logs JSON lines to $SHOPSTREAM_RUN/<name>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,12 @@ for topic in product.events product.events.dlq; do
     --topic "$topic" --partitions 3 --replication-factor 1 >/dev/null
 done
 
+# The operator's CRD and the local pipeline (the operator reconciles its topics, Direct mode).
+KUBECTL=("$SHOPSTREAM_CACHE/k8s-$K8S_VERSION/bin/kubectl" --kubeconfig "$SHOPSTREAM_RUN/kube/kubeconfig")
+"${KUBECTL[@]}" apply -f operator/crds/productpipelines.shopstream.io.yaml >/dev/null
+"${KUBECTL[@]}" wait --for=condition=Established crd/productpipelines.shopstream.io --timeout=60s >/dev/null
+"${KUBECTL[@]}" apply -f k8s/samples/productpipeline-local.yaml >/dev/null
+
 pids=()
 stop_all() {
   echo; echo "stopping: ${pids[*]}"
@@ -41,23 +48,31 @@ run api PORT="$API_PORT" -- node services/api/dist/main.js
 run relay-1 RELAY_ID=local-relay-1 METRICS_PORT=9464 -- node services/relay/dist/main.js
 run relay-2 RELAY_ID=local-relay-2 METRICS_PORT=9474 -- node services/relay/dist/main.js
 run consumer METRICS_PORT=9465 -- node services/consumer/dist/main.js
+run operator KUBECONFIG="$SHOPSTREAM_RUN/kube/kubeconfig" METRICS_PORT=9466 POD_NAME=local-operator WATCH_NAMESPACE=default \
+  LEADER_ELECTION_LEASE_MS=15000 -- node operator/dist/main.js
 
-for url in "http://127.0.0.1:$API_PORT/readyz" http://127.0.0.1:9464/readyz http://127.0.0.1:9474/readyz http://127.0.0.1:9465/readyz; do
+for url in "http://127.0.0.1:$API_PORT/readyz" http://127.0.0.1:9464/readyz http://127.0.0.1:9474/readyz http://127.0.0.1:9465/readyz http://127.0.0.1:9466/readyz; do
   for _ in $(seq 120); do curl -sf "$url" >/dev/null && break; sleep 0.5; done
   curl -sf "$url" >/dev/null || { echo "not ready: $url; see the logs in $SHOPSTREAM_RUN/*.log" >&2; stop_all; }
 done
 
+for _ in $(seq 60); do
+  [ "$("${KUBECTL[@]}" get pp local -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] && break
+  sleep 1
+done
 token=$(infra/dev-env.sh node services/api/dist/dev-token.js "$SAMPLE_SELLER")
 cat <<INFO
 
 shopstream is running.
   API        http://127.0.0.1:$API_PORT
   API docs   http://127.0.0.1:$API_PORT/docs   (OpenAPI: /openapi.json)
-  metrics    api http://127.0.0.1:$API_PORT/metrics · relays :9464 :9474 · consumer :9465 (/metrics)
+  metrics    api http://127.0.0.1:$API_PORT/metrics · relays :9464 :9474 · consumer :9465 · operator :9466 (/metrics)
   database   postgres://postgres@127.0.0.1:$PG_PORT/shopstream
   Kafka      127.0.0.1:$KAFKA_PORT, topic product.events
-  logs       $SHOPSTREAM_RUN/{api,relay-1,relay-2,consumer}.log
-  kubectl    $SHOPSTREAM_CACHE/k8s-$K8S_VERSION/bin/kubectl --kubeconfig $SHOPSTREAM_RUN/kube/kubeconfig
+  logs       $SHOPSTREAM_RUN/{api,relay-1,relay-2,consumer,operator}.log
+  kubectl    ${KUBECTL[*]}
+
+$("${KUBECTL[@]}" get pp -n default)
 
 Development token for the sample seller $SAMPLE_SELLER (valid 24 h):
   $token
@@ -69,6 +84,6 @@ Try it:
   npm run outbox -- list
   curl -sS 'http://127.0.0.1:$API_PORT/products/search?q=mouse'
 
-Ctrl-C stops the API, relays and consumer; \`npm run infra -- down\` stops the infrastructure.
+Ctrl-C stops the API, relays, consumer and operator; \`npm run infra -- down\` stops the infrastructure.
 INFO
 wait "${pids[@]}"
