@@ -68,7 +68,7 @@ status() {
 print_env() {
   if [ "${1:-}" = --json ]; then
     cat <<JSON
-{"databaseUrl":"$(postgres_endpoint)","kafkaBrokers":"$(kafka_endpoint)","kafkaClasspath":"$KAFKA_CP",
+{"databaseUrl":"$(postgres_endpoint)","etcd":"$ETCD_BIN","kubeApiserver":"$K8S_BIN/kube-apiserver","kubePki":"$PKI","kafkaBrokers":"$(kafka_endpoint)","kafkaClasspath":"$KAFKA_CP",
  "kafkaLog4jConfig":"$INFRA_DIR/kafka/log4j2.properties","kubeconfig":"$KUBECONFIG_PATH","kubectl":"$K8S_BIN/kubectl",
  "helm":"$HELM_BIN","promtool":"$PROMTOOL_BIN","prometheus":"$PROMETHEUS_BIN","runDir":"$SHOPSTREAM_RUN",
  "versions":{"postgres":"$POSTGRES_MAJOR","kafka":"$KAFKA_VERSION","kubernetes":"$K8S_VERSION","etcd":"$ETCD_VERSION","helm":"$HELM_VERSION"}}

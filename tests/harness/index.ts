@@ -15,3 +15,5 @@ export type { ReadRecord } from './topic-reader.js';
 export { startPrivateKafka } from './private-kafka.js';
 export type { PrivateKafka } from './private-kafka.js';
 export { kubeConfig, installPipelineCrd, installFixtureCrd } from './kube.js';
+export { startPrivateKube } from './private-kube.js';
+export type { PrivateKube } from './private-kube.js';

@@ -9,6 +9,9 @@ export interface InfraEnv {
   kafkaClasspath: string;
   kafkaLog4jConfig: string;
   kubeconfig: string;
+  etcd: string;
+  kubeApiserver: string;
+  kubePki: string;
   kubectl: string;
   helm: string;
   promtool: string;
