@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { DirectTopicAdmin, PipelineClient, reconcilePipeline } from '@shopstream/operator';
 import type { PipelineDeps, ProductPipeline } from '@shopstream/operator';
 import {
@@ -132,6 +132,36 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
     expect(seen).toEqual(expect.arrayContaining(['Normal/Reconciled', 'Warning/KafkaUnavailable']));
   });
 
+  it('does nothing but say so while the pause annotation is set', async () => {
+    const annotate = (value: string | null) =>
+      custom.patchNamespacedCustomObject(
+        {
+          group,
+          version,
+          namespace,
+          plural,
+          name: 'local',
+          body: { metadata: { annotations: { 'shopstream.io/paused': value } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    await annotate('true');
+    await custom.patchNamespacedCustomObject({
+      group,
+      version,
+      namespace,
+      plural,
+      name: 'local',
+      body: [{ op: 'replace', path: '/spec/topics/0/partitions', value: 6 }],
+    });
+    await reconcile();
+    expect(await describe(events)).toMatch(/PartitionCount: 5/);
+    expect((await read()).status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Paused');
+    await annotate(null);
+    await reconcile();
+    expect(await describe(events)).toMatch(/PartitionCount: 6/);
+  });
+
   it('on delete, removes the topics whose policy is Delete, keeps the Retain ones, and releases the object', async () => {
     await custom.deleteNamespacedCustomObject({ group, version, namespace, plural, name: 'local' });
     expect((await read()).metadata.deletionTimestamp).toBeDefined(); // held by our finalizer
@@ -141,6 +171,6 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
       '\n',
     );
     expect(listed).not.toContain(audit);
-    expect(listed).toContain(events);
+    expect(listed).toContain(events); // Retain
   });
 });
