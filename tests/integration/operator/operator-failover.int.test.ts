@@ -29,6 +29,7 @@ describe('two operator processes', () => {
   const topic = randomTopic('product.events');
   const brokers = infraEnv().kafkaBrokers;
   const operators: Record<string, ServiceProcess> = {};
+  const metricsPorts: Record<string, number> = {};
 
   beforeAll(async () => {
     await installPipelineCrd(kc);
@@ -44,6 +45,7 @@ describe('two operator processes', () => {
   });
 
   const start = async (identity: string) => {
+    metricsPorts[identity] = await freePort();
     operators[identity] = startService('operator/src/main.ts', {
       KUBECONFIG: infraEnv().kubeconfig,
       OPERATOR_NAMESPACE: namespace,
@@ -52,7 +54,7 @@ describe('two operator processes', () => {
       LEADER_ELECTION_LEASE_MS: String(LEASE_MS),
       LEADER_ELECTION_RENEW_DEADLINE_MS: '3000',
       LEADER_ELECTION_RETRY_MS: '500',
-      METRICS_PORT: String(await freePort()),
+      METRICS_PORT: String(metricsPorts[identity]),
       METRICS_HOST: '127.0.0.1',
     });
   };
@@ -127,5 +129,13 @@ describe('two operator processes', () => {
     });
     expect(await partitions()).toBe(4);
     expect(operators[follower]!.output()).toContain('"msg":"started leading"');
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPorts[follower]}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^shopstream_operator_reconcile_total\{controller="pipeline",result="requeue"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(
+      /^shopstream_operator_reconcile_duration_seconds_count\{controller="pipeline"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(/^shopstream_operator_leader 1$/m);
   });
 });
