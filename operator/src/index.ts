@@ -21,3 +21,5 @@ export {
   FIELD_MANAGER,
 } from './kube/strimzi-topics.js';
 export { topicPortFor } from './kube/topic-ports.js';
+export { planOffsetReset, parseIsoDuration } from './kafka/offset-plan.js';
+export type { ResetTarget, PartitionPlan } from './kafka/offset-plan.js';

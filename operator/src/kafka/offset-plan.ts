@@ -1,0 +1,95 @@
+import type { Admin } from 'kafkajs';
+
+/** Where to move a consumer group, like kafka-consumer-groups --reset-offsets (DESIGN §5). */
+export type ResetTarget =
+  | { earliest: true }
+  | { latest: true }
+  | { datetime: string }
+  | { duration: string }
+  | { offset: number }
+  | { shiftBy: number };
+
+export interface PartitionPlan {
+  topic: string;
+  partition: number;
+  /** The committed offset now, or null when the group has none for this partition. */
+  oldOffset: string | null;
+  newOffset: string;
+}
+
+const durationPattern = /^(-)?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+
+/**
+ * An ISO 8601 duration in milliseconds. Weeks, days, hours, minutes and seconds only: years and
+ * months have no fixed length (Kafka's tool, on java.time.Duration, refuses them too).
+ * @throws RangeError for anything else.
+ */
+export function parseIsoDuration(text: string): number {
+  const m = durationPattern.exec(text);
+  if (!m || text === 'P' || text.endsWith('T') || !/\d/.test(text)) {
+    throw new RangeError(`not an ISO 8601 duration of weeks/days/hours/minutes/seconds: ${text}`);
+  }
+  const [, minus, w, d, h, min, s] = m;
+  const ms =
+    ((Number(w ?? 0) * 7 + Number(d ?? 0)) * 24 * 3600 +
+      Number(h ?? 0) * 3600 +
+      Number(min ?? 0) * 60 +
+      Number(s ?? 0)) *
+    1000;
+  return minus ? -ms : ms;
+}
+
+const clamp = (value: bigint, low: bigint, high: bigint): bigint =>
+  value < low ? low : value > high ? high : value;
+
+/**
+ * Resolves a reset target to concrete offsets per partition of `topics` — never the -1/-2
+ * sentinels, which lag tools read as "no offset". One implementation for the operator and the CLI.
+ * @throws RangeError for an unusable target (bad datetime or duration).
+ */
+export async function planOffsetReset(
+  admin: Admin,
+  groupId: string,
+  topics: string[],
+  target: ResetTarget,
+  now: Date = new Date(),
+): Promise<PartitionPlan[]> {
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  const plans: PartitionPlan[] = [];
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const current = new Map(
+      (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
+        p.partition,
+        Number(p.offset) >= 0 ? p.offset : null,
+      ]),
+    );
+    let byTime: Map<number, string> | undefined;
+    if ('datetime' in target || 'duration' in target) {
+      const at =
+        'datetime' in target
+          ? Date.parse(target.datetime)
+          : now.getTime() - parseIsoDuration(target.duration);
+      if (Number.isNaN(at))
+        throw new RangeError(`not an RFC 3339 date-time: ${(target as { datetime: string }).datetime}`);
+      const found = await admin.fetchTopicOffsetsByTimestamp(topic, at);
+      byTime = new Map(found.map((f) => [f.partition, f.offset]));
+    }
+    for (const e of ends.sort((a, b) => a.partition - b.partition)) {
+      const [low, high] = [BigInt(e.low), BigInt(e.high)];
+      const old = current.get(e.partition) ?? null;
+      let next: bigint;
+      if ('earliest' in target) next = low;
+      else if ('latest' in target) next = high;
+      else if ('offset' in target) next = clamp(BigInt(target.offset), low, high);
+      else if ('shiftBy' in target) next = clamp(BigInt(old ?? e.low) + BigInt(target.shiftBy), low, high);
+      else {
+        // No message at or after the time: the log end (what Kafka's tool does).
+        const found = byTime?.get(e.partition);
+        next = found !== undefined && BigInt(found) >= 0n ? clamp(BigInt(found), low, high) : high;
+      }
+      plans.push({ topic, partition: e.partition, oldOffset: old, newOffset: next.toString() });
+    }
+  }
+  return plans;
+}
