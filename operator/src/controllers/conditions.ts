@@ -8,7 +8,6 @@ export const Reason = {
   InvalidSpec: 'InvalidSpec',
   KafkaUnavailable: 'KafkaUnavailable',
   PartitionDecreaseRefused: 'PartitionDecreaseRefused',
-  Unsupported: 'Unsupported',
 } as const;
 
 /**

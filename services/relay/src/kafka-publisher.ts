@@ -28,7 +28,6 @@ const recordErrors: Record<string, PublishFailureReason> = {
   RECORD_LIST_TOO_LARGE: 'message_too_large',
   INVALID_RECORD: 'invalid_record',
   CORRUPT_MESSAGE: 'invalid_record',
-  INVALID_REQUIRED_ACKS: 'other',
 };
 
 /** kafkajs wraps the broker's error (retries exhausted → originalError / cause): walk the chain. */

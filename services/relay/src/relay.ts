@@ -111,15 +111,7 @@ export class Relay {
     while (!this.stopping) {
       try {
         this.woken = false;
-        const result = await relayOnce(
-          {
-            ...this.deps,
-            ownership: this.deps.ownership,
-            store: this.deps.store,
-            publisher: this.deps.publisher,
-          },
-          this.timings,
-        );
+        const result = await relayOnce(this.deps, this.timings);
         errorDelay = this.timings.pollIntervalMs;
         // A full batch means more is waiting: go again at once.
         if (result.claimed === this.timings.batchSize && result.failed === 0) continue;

@@ -39,9 +39,6 @@ export class PreconditionRequiredError extends AppError {
 export class ForbiddenError extends AppError {
   readonly code = 'FORBIDDEN';
 }
-export class UnauthorizedError extends AppError {
-  readonly code = 'UNAUTHORIZED';
-}
 export class IdempotencyKeyReusedError extends AppError {
   readonly code = 'IDEMPOTENCY_KEY_REUSED';
 }
