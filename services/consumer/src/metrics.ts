@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PartitionLag } from './lag-monitor.js';
 
 export type EventOutcome = 'applied' | 'duplicate' | 'stale' | 'dead_lettered';
 
@@ -38,6 +39,23 @@ export class ConsumerMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
+  }
+
+  /**
+   * Exports per-partition lag: messages from Kafka's own offsets, seconds from the oldest message
+   * fetched but not applied yet (`oldestUnappliedMs`), 0 when caught up.
+   */
+  setLag(
+    group: string,
+    lags: PartitionLag[],
+    oldestUnappliedMs: (partition: number) => number | null | undefined,
+  ): void {
+    for (const p of lags) {
+      const labels = { group, topic: p.topic, partition: String(p.partition) };
+      this.lagMessages.set(labels, p.lag);
+      const oldest = oldestUnappliedMs(p.partition);
+      this.lagSeconds.set(labels, p.lag === 0 || !oldest ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+    }
   }
 
   handled(group: string, eventType: string, outcome: EventOutcome, eventTime?: Date): void {

@@ -248,14 +248,7 @@ export class ProductEventConsumer {
   /** Lag per partition from Kafka (committed vs log end) and, for seconds, the oldest unapplied message. */
   async refreshLag(): Promise<void> {
     const { groupId, topic, startFrom } = this.settings;
-    for (const p of await describeLag(this.admin, groupId, topic, startFrom)) {
-      const labels = { group: groupId, topic, partition: String(p.partition) };
-      this.metrics.lagMessages.set(labels, p.lag);
-      const oldest = this.oldestUnapplied.get(p.partition);
-      this.metrics.lagSeconds.set(
-        labels,
-        p.lag === 0 || !oldest ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
-      );
-    }
+    const lags = await describeLag(this.admin, groupId, topic, startFrom);
+    this.metrics.setLag(groupId, lags, (partition) => this.oldestUnapplied.get(partition));
   }
 }
