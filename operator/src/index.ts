@@ -22,4 +22,16 @@ export {
 } from './kube/strimzi-topics.js';
 export { topicPortFor } from './kube/topic-ports.js';
 export { planOffsetReset, parseIsoDuration } from './kafka/offset-plan.js';
-export type { ResetTarget, PartitionPlan } from './kafka/offset-plan.js';
+export type { PartitionPlan } from './kafka/offset-plan.js';
+export { createPipelineDeps } from './pipeline-deps.js';
+export type { OperatorRuntime } from './pipeline-deps.js';
+export { ConsumerGroupAdmin } from './kafka/consumer-groups.js';
+export { Deployments } from './kube/deployments.js';
+export { desiredKedaObjects, kedaObjectName } from './kube/keda-scaled-objects.js';
+export { PENDING_COUNT_SQL, OutboxBacklogReader } from './db/outbox-backlog.js';
+export { recommendReplicas, scalingPolicy, ScaleDownStabilizer } from './controllers/relay-scaling.js';
+export {
+  RESET_REQUEST_ANNOTATION,
+  RESET_REPLICAS_ANNOTATION,
+} from './controllers/offset-reset-controller.js';
+export { OperatorMetrics } from './metrics.js';

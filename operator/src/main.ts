@@ -3,11 +3,10 @@ import { createLogger, runWorkerProcess } from '@shopstream/shared';
 import { loadConfig } from './config.js';
 import { reconcilePipeline } from './controllers/pipeline-controller.js';
 import { LeaderElector } from './kube/leader-election.js';
-import { PipelineClient } from './kube/pipeline-client.js';
 import { PipelineInformer } from './kube/pipeline-informer.js';
-import { topicPortFor } from './kube/topic-ports.js';
 import { WorkQueue } from './kube/work-queue.js';
 import { OperatorMetrics } from './metrics.js';
+import { createPipelineDeps } from './pipeline-deps.js';
 
 /**
  * Composition root of the operator: leader election gates everything; the leader runs the
@@ -22,8 +21,8 @@ async function main(): Promise<void> {
   if (config.KUBECONFIG) kc.loadFromFile(config.KUBECONFIG);
   else kc.loadFromCluster();
   const metrics = new OperatorMetrics();
-  const pipelines = new PipelineClient(kc);
-  const deps = { pipelines, topics: topicPortFor(kc) };
+  const runtime = createPipelineDeps(kc, { metrics });
+  const { deps } = runtime;
 
   let queue: WorkQueue | undefined;
   let informer: PipelineInformer | undefined;
@@ -91,6 +90,7 @@ async function main(): Promise<void> {
     stop: async () => {
       await stopLeading();
       await elector.stop();
+      await runtime.close();
     },
   });
 }

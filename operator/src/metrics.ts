@@ -6,6 +6,7 @@ export class OperatorMetrics {
   readonly reconcileTotal: Counter<'controller' | 'result'>;
   readonly reconcileDuration: Histogram<'controller'>;
   readonly leader: Gauge;
+  readonly relayDesiredReplicas: Gauge<'pipeline'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -21,6 +22,12 @@ export class OperatorMetrics {
       help: 'Reconcile duration by controller',
       labelNames: ['controller'] as const,
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.relayDesiredReplicas = new Gauge({
+      name: 'shopstream_operator_relay_desired_replicas',
+      help: 'Relay replicas the operator wants for a pipeline (namespace/name), scale-down stabilization included',
+      labelNames: ['pipeline'] as const,
       registers,
     });
     this.leader = new Gauge({

@@ -7,6 +7,7 @@ export const Reason = {
   Paused: 'Paused',
   InvalidSpec: 'InvalidSpec',
   KafkaUnavailable: 'KafkaUnavailable',
+  KubernetesUnavailable: 'KubernetesUnavailable',
   PartitionDecreaseRefused: 'PartitionDecreaseRefused',
 } as const;
 

@@ -1,16 +1,21 @@
 import { Conditions, Reason } from './conditions.js';
+import { reconcileConsumers } from './consumer-controller.js';
+import type { ConsumerDeps } from './consumer-controller.js';
 import { ReconcileError } from './errors.js';
-import type { ProductPipeline, ProductPipelineStatus, TopicSpec, TopicStatus } from './pipeline-types.js';
+import { releaseHeldDeployment } from './offset-reset-controller.js';
+import type { ProductPipeline, ProductPipelineStatus } from './pipeline-types.js';
+import type { RelayOutcome } from './relay-scaling-controller.js';
+import { deleteTopics, reconcileTopics } from './topic-controller.js';
+import type { TopicPortFactory } from './topic-controller.js';
+
+export { desiredTopics } from './topic-controller.js';
+export type { TopicPort } from './topic-controller.js';
 
 export const PAUSE_ANNOTATION = 'shopstream.io/paused';
 export const FINALIZER = 'shopstream.io/finalizer';
 export const RESYNC_MS = 5 * 60_000;
-
-export interface TopicPort {
-  ensureTopic(topic: TopicSpec): Promise<TopicStatus>;
-  deleteTopic(name: string): Promise<void>;
-  close(): Promise<void>;
-}
+/** How often consumer lag and group state in the status are refreshed. */
+export const STATUS_REFRESH_MS = 30_000;
 
 export interface PipelineDeps {
   pipelines: {
@@ -24,28 +29,29 @@ export interface PipelineDeps {
       message: string,
     ): Promise<void>;
   };
-  /** A topic handler for the pipeline's mode: Kafka admin API (Direct) or KafkaTopic resources (Strimzi). */
-  topics(pipeline: ProductPipeline): TopicPort | Promise<TopicPort>;
+  topics: TopicPortFactory;
+  relay: {
+    reconcile(
+      pipeline: ProductPipeline,
+      previous: ProductPipelineStatus['relay'],
+      conditions: Conditions,
+    ): Promise<RelayOutcome>;
+    forget(pipeline: ProductPipeline): void;
+  };
+  consumers: ConsumerDeps;
 }
 
 export type ReconcileResult = { requeueAfterMs?: number };
 
-/** The desired topics of a pipeline, with defaults applied: pure, so it is unit-tested on its own. */
-export function desiredTopics(pipeline: ProductPipeline): TopicSpec[] {
-  return pipeline.spec.topics.map((t) => ({
-    name: t.name,
-    partitions: t.partitions,
-    replicas: t.replicas ?? 1,
-    config: t.config ?? {},
-    deletionPolicy: t.deletionPolicy ?? 'Retain',
-  }));
-}
+const reasonOf = (err: unknown, fallback: string): string =>
+  err instanceof ReconcileError ? err.reason : fallback;
 
 /**
- * Level-based reconcile of one ProductPipeline key ("namespace/name"): re-read the object, bring
- * its topics to the spec, write the status once. Terminal errors (an invalid spec, a partition
- * decrease) set Ready=False and are not retried; others are rethrown for the queue's backoff.
- * The relay and consumer parts of the spec are not reconciled yet.
+ * Level-based reconcile of one ProductPipeline key ("namespace/name"): re-read the object, then
+ * each concern in turn — topics, relay scaling, consumer groups (state, lag, offset resets) — each
+ * reporting into its own condition, and write the status once. A failing concern does not stop
+ * the others. Terminal errors (an invalid spec, a partition decrease) are not retried; others are
+ * rethrown, after the status is written, for the queue's backoff.
  */
 export async function reconcilePipeline(key: string, deps: PipelineDeps): Promise<ReconcileResult> {
   const [namespace, name] = key.split('/') as [string, string];
@@ -77,30 +83,59 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     return {};
   }
 
-  let failure: unknown;
+  const failures: unknown[] = [];
+  let requeueAfterMs = RESYNC_MS;
+  const soonest = (ms: number | undefined) => {
+    if (ms !== undefined) requeueAfterMs = Math.min(requeueAfterMs, ms);
+  };
+
   try {
-    const topics = await deps.topics(pipeline);
-    try {
-      const observed: TopicStatus[] = [];
-      for (const topic of desiredTopics(pipeline)) observed.push(await topics.ensureTopic(topic));
-      status.topics = observed;
-    } finally {
-      await topics.close();
-    }
-    const allReady = status.topics.every((t) => t.ready);
-    conditions.set(
-      'TopicsReady',
-      allReady ? 'True' : 'False',
-      Reason.TopicsReady,
-      `${status.topics.length} topic(s)`,
-    );
-    conditions.set('Ready', allReady ? 'True' : 'False', Reason.Reconciled, '');
+    status.topics = await reconcileTopics(pipeline, deps.topics, conditions);
   } catch (err) {
-    failure = err;
-    const reason = err instanceof ReconcileError ? err.reason : Reason.KafkaUnavailable;
-    conditions.set('TopicsReady', 'False', reason, (err as Error).message);
-    conditions.set('Ready', 'False', reason, (err as Error).message);
+    failures.push(err);
+    conditions.set('TopicsReady', 'False', reasonOf(err, Reason.KafkaUnavailable), (err as Error).message);
   }
+
+  try {
+    const relay = await deps.relay.reconcile(pipeline, pipeline.status?.relay, conditions);
+    if (relay.relay) status.relay = relay.relay;
+    soonest(relay.requeueAfterMs);
+  } catch (err) {
+    failures.push(err);
+    conditions.set(
+      'RelayScaled',
+      'False',
+      reasonOf(err, Reason.KubernetesUnavailable),
+      (err as Error).message,
+    );
+  }
+
+  if (pipeline.spec.consumers?.length) {
+    const consumers = await reconcileConsumers(pipeline, deps.consumers);
+    status.consumers = consumers.consumers;
+    if (consumers.resetCondition) {
+      const c = consumers.resetCondition;
+      conditions.set('OffsetResetSucceeded', c.status, c.reason, c.message);
+    }
+    if (consumers.error) failures.push(consumers.error);
+    soonest(consumers.requeueAfterMs);
+    soonest(STATUS_REFRESH_MS);
+  }
+
+  const notReady = ['TopicsReady', 'RelayScaled']
+    .map((type) => conditions.get(type))
+    .find((c) => c && c.status !== 'True');
+  const firstFailure = failures[0];
+  if (notReady) conditions.set('Ready', 'False', notReady.reason, notReady.message);
+  else if (firstFailure)
+    conditions.set(
+      'Ready',
+      'False',
+      reasonOf(firstFailure, Reason.KafkaUnavailable),
+      (firstFailure as Error).message,
+    );
+  else conditions.set('Ready', 'True', Reason.Reconciled, '');
+
   await deps.pipelines.patchStatus(namespace, name, { ...status, conditions: conditions.toList() });
   for (const c of conditions.transitions(previous)) {
     await deps.pipelines
@@ -112,21 +147,26 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
       )
       .catch(() => undefined); // an Event is best effort; the status already says it
   }
-  if (failure && !(failure instanceof ReconcileError && failure.terminal)) throw failure;
-  return failure ? {} : { requeueAfterMs: RESYNC_MS };
+  const retryable = failures.find((f) => !(f instanceof ReconcileError && f.terminal));
+  if (retryable) throw retryable;
+  // A terminal failure waits for a spec change, but the other concerns keep their poll.
+  return { requeueAfterMs };
 }
 
-/** Deletes the topics whose deletionPolicy is Delete (never any other), then lets the object go. */
+/**
+ * Before the object goes: give back any consumer replicas an offset reset holds at 0, delete the
+ * topics whose deletionPolicy is Delete (never any other), forget the relay's scaling state.
+ */
 async function finalize(pipeline: ProductPipeline, deps: PipelineDeps): Promise<void> {
-  const doomed = desiredTopics(pipeline).filter((t) => t.deletionPolicy === 'Delete');
-  if (doomed.length > 0) {
-    const topics = await deps.topics(pipeline);
-    try {
-      for (const t of doomed) await topics.deleteTopic(t.name);
-    } finally {
-      await topics.close();
-    }
+  for (const consumer of pipeline.spec.consumers ?? []) {
+    await releaseHeldDeployment(pipeline.metadata.namespace, consumer, undefined, {
+      deployments: deps.consumers.deployments,
+      event: (type, reason, message) =>
+        deps.pipelines.recordEvent(pipeline, type, reason, message).catch(() => undefined),
+    });
   }
+  await deleteTopics(pipeline, deps.topics);
+  deps.relay.forget(pipeline);
   await deps.pipelines.setFinalizers(
     pipeline,
     (pipeline.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),

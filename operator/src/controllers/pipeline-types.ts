@@ -14,6 +14,49 @@ export interface ProductPipelineSpec {
     topicManagement?: 'Strimzi' | 'Direct';
   };
   topics: TopicSpec[];
+  relay?: RelaySpec;
+  consumers?: ConsumerSpec[];
+}
+
+export interface RelayScalingSpec {
+  mode?: 'Operator' | 'Keda' | 'Disabled';
+  minReplicas?: number;
+  maxReplicas?: number;
+  targetPendingPerReplica?: number;
+  maxOldestPendingAgeSeconds?: number;
+  scaleDownStabilizationSeconds?: number;
+  pollIntervalSeconds?: number;
+}
+
+export interface RelaySpec {
+  deploymentRef?: { name: string };
+  databaseSecretRef?: { name: string; key: string };
+  scaling?: RelayScalingSpec;
+}
+
+/** Where to move a consumer group, like kafka-consumer-groups --reset-offsets. */
+export type ResetTarget =
+  | { earliest: true }
+  | { latest: true }
+  | { datetime: string }
+  | { duration: string }
+  | { offset: number }
+  | { offsets: { topic?: string; partition: number; offset: number }[] }
+  | { shiftBy: number };
+
+export interface OffsetResetSpec {
+  requestId: string;
+  to: ResetTarget;
+  mode?: 'DryRun' | 'Execute';
+  /** How long Execute waits for the group to become Empty before it gives up and restores the replicas. */
+  timeoutSeconds?: number;
+}
+
+export interface ConsumerSpec {
+  groupId: string;
+  deploymentRef?: { name: string };
+  topics: string[];
+  offsetReset?: OffsetResetSpec;
 }
 
 export interface Condition {
@@ -32,10 +75,63 @@ export interface TopicStatus {
   topicId?: string;
 }
 
+export interface RelayStatus {
+  pendingEvents?: number;
+  oldestPendingAgeSeconds?: number;
+  desiredReplicas?: number;
+  currentReplicas?: number;
+  lastScaleTime?: string;
+}
+
+export interface PartitionReset {
+  topic: string;
+  partition: number;
+  /** The group's committed offset before the reset, or null when it had none. */
+  oldOffset: string | null;
+  newOffset: string;
+}
+
+export interface ResetRecord {
+  requestId: string;
+  mode: 'DryRun' | 'Execute';
+  completedAt: string;
+  partitions: PartitionReset[];
+}
+
+/** An Execute in progress: where a new leader picks the procedure up. */
+export interface ResetInProgress {
+  requestId: string;
+  /** ScalingDown: waiting for the group to empty; WritingOffsets: plan fixed, offsets being written. */
+  phase: 'ScalingDown' | 'WritingOffsets';
+  startedAt: string;
+  partitions?: PartitionReset[];
+}
+
+export interface ResetHistoryEntry {
+  requestId: string;
+  mode: 'DryRun' | 'Execute';
+  outcome: 'Succeeded' | 'Failed';
+  at: string;
+}
+
+export interface ConsumerStatus {
+  groupId: string;
+  /** Kafka's group state (Empty, Stable, PreparingRebalance, ..., Dead = no such group) or Unknown. */
+  state: string;
+  lag?: number;
+  members?: number;
+  lastReset?: ResetRecord;
+  resetInProgress?: ResetInProgress | null;
+  /** The requests already handled (newest first, bounded): a requestId in here never runs again. */
+  resetHistory?: ResetHistoryEntry[];
+}
+
 export interface ProductPipelineStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   topics?: TopicStatus[];
+  relay?: RelayStatus;
+  consumers?: ConsumerStatus[];
 }
 
 export interface ProductPipeline {
@@ -47,6 +143,7 @@ export interface ProductPipeline {
     generation?: number;
     uid?: string;
     annotations?: Record<string, string>;
+    resourceVersion?: string;
     deletionTimestamp?: Date;
     finalizers?: string[];
   };

@@ -1,21 +1,8 @@
 import type { Admin } from 'kafkajs';
+import type { PartitionReset, ResetTarget } from '../controllers/pipeline-types.js';
 
-/** Where to move a consumer group, like kafka-consumer-groups --reset-offsets (DESIGN §5). */
-export type ResetTarget =
-  | { earliest: true }
-  | { latest: true }
-  | { datetime: string }
-  | { duration: string }
-  | { offset: number }
-  | { shiftBy: number };
-
-export interface PartitionPlan {
-  topic: string;
-  partition: number;
-  /** The committed offset now, or null when the group has none for this partition. */
-  oldOffset: string | null;
-  newOffset: string;
-}
+/** One partition of a reset plan (the shape of status.consumers[].lastReset.partitions). */
+export type PartitionPlan = PartitionReset;
 
 const durationPattern = /^(-)?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
@@ -79,7 +66,14 @@ export async function planOffsetReset(
       const [low, high] = [BigInt(e.low), BigInt(e.high)];
       const old = current.get(e.partition) ?? null;
       let next: bigint;
-      if ('earliest' in target) next = low;
+      if ('offsets' in target) {
+        // Per partition, like --from-file: partitions not listed keep their offset.
+        const wanted = target.offsets.find(
+          (o) => o.partition === e.partition && (o.topic === undefined || o.topic === topic),
+        );
+        if (!wanted) continue;
+        next = clamp(BigInt(wanted.offset), low, high);
+      } else if ('earliest' in target) next = low;
       else if ('latest' in target) next = high;
       else if ('offset' in target) next = clamp(BigInt(target.offset), low, high);
       else if ('shiftBy' in target) next = clamp(BigInt(old ?? e.low) + BigInt(target.shiftBy), low, high);

@@ -4,6 +4,15 @@ import type { Logger } from '@shopstream/shared';
 import type { ProductPipeline } from '../controllers/pipeline-types.js';
 import { GROUP, PLURAL, VERSION } from './pipeline-client.js';
 
+/** What a reconcile depends on besides the status: spec (generation), annotations, finalizers, deletion. */
+const fingerprint = (p: ProductPipeline): string =>
+  JSON.stringify([
+    p.metadata.generation,
+    p.metadata.annotations ?? {},
+    p.metadata.finalizers ?? [],
+    p.metadata.deletionTimestamp ?? null,
+  ]);
+
 /**
  * Watches ProductPipelines (cluster-wide, or in one namespace) and turns every add/update/delete into a key for the work
  * queue (level-based: the event's payload is never trusted). client-node's informer stops on most
@@ -15,6 +24,7 @@ export class PipelineInformer {
   private stopped = true;
   private retryMs = 200;
   private timer: NodeJS.Timeout | undefined;
+  private readonly seen = new Map<string, string>();
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -34,10 +44,22 @@ export class PipelineInformer {
           KubernetesListObject<ProductPipeline>
         >,
     );
-    const enqueue = (p: ProductPipeline) => this.onKey(`${p.metadata.namespace}/${p.metadata.name}`);
+    const keyOf = (p: ProductPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
+    const enqueue = (p: ProductPipeline) => {
+      this.seen.set(keyOf(p), fingerprint(p));
+      this.onKey(keyOf(p));
+    };
     informer.on('add', enqueue);
-    informer.on('update', enqueue);
-    informer.on('delete', enqueue);
+    // Our own status writes come back as updates; reacting to them would loop (status → event →
+    // reconcile → status). Only what the controller acts on triggers a reconcile (controller-runtime's
+    // GenerationChanged + annotation predicates); timers handle the rest.
+    informer.on('update', (p) => {
+      if (this.seen.get(keyOf(p)) !== fingerprint(p)) enqueue(p);
+    });
+    informer.on('delete', (p) => {
+      this.seen.delete(keyOf(p));
+      this.onKey(keyOf(p));
+    });
     informer.on('connect', () => {
       this.retryMs = 200;
       // After a (re)connect the list is fresh: resync every object we know.

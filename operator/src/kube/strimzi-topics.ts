@@ -1,6 +1,6 @@
 import { ApisApi, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import type { TopicPort } from '../controllers/pipeline-controller.js';
+import type { TopicPort } from '../controllers/topic-controller.js';
 import type { ProductPipeline, TopicSpec, TopicStatus } from '../controllers/pipeline-types.js';
 import { invalidSpec } from '../controllers/errors.js';
 import { GROUP, VERSION } from './pipeline-client.js';

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { TopicPort } from '../controllers/pipeline-controller.js';
+import type { TopicPort } from '../controllers/topic-controller.js';
 import type { ProductPipeline } from '../controllers/pipeline-types.js';
 import { DirectTopicAdmin } from '../kafka/topic-admin.js';
 import { StrimziTopics, strimziTopicVersion } from './strimzi-topics.js';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PartitionLag } from './lag-monitor.js';
+import type { PartitionLag } from '@shopstream/shared';
 
 export type EventOutcome = 'applied' | 'duplicate' | 'stale' | 'dead_lettered';
 

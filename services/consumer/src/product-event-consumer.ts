@@ -6,7 +6,7 @@ import { sendToDeadLetter } from './dead-letter.js';
 import { parseProductEvent } from './event-envelope.js';
 import { EventRejectedError, isRetriable } from './event-errors.js';
 import { applyEvent } from './inbox.js';
-import { describeLag, explainStart } from './lag-monitor.js';
+import { describeLag, explainStart } from '@shopstream/shared';
 import type { ConsumerMetrics } from './metrics.js';
 
 export interface ConsumerSettings {

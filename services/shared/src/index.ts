@@ -13,3 +13,5 @@ export { migrate, schemaDriftSql } from './db/migrate.js';
 export { serveOps } from './ops-server.js';
 export { runWorkerProcess } from './worker-process.js';
 export type { WorkerProcess } from './worker-process.js';
+export { describeLag, explainStart } from './kafka/group-lag.js';
+export type { PartitionLag } from './kafka/group-lag.js';

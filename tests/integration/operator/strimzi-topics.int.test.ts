@@ -1,5 +1,5 @@
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { PipelineClient, reconcilePipeline, topicPortFor } from '@shopstream/operator';
+import { createPipelineDeps, reconcilePipeline } from '@shopstream/operator';
 import type { PipelineDeps, ProductPipeline } from '@shopstream/operator';
 import { installFixtureCrd, installPipelineCrd, kubeConfig, randomNamespace } from '../../harness/index.js';
 
@@ -23,7 +23,8 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const namespace = randomNamespace('strimzi');
-  const deps: PipelineDeps = { pipelines: new PipelineClient(kc), topics: topicPortFor(kc) };
+  const runtime = createPipelineDeps(kc);
+  const deps: PipelineDeps = runtime.deps;
   const reconcile = async () => {
     for (let i = 0; i < 5; i++) {
       const result = await reconcilePipeline(`${namespace}/shop`, deps);

@@ -1,5 +1,5 @@
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { DirectTopicAdmin, PipelineClient, reconcilePipeline } from '@shopstream/operator';
+import { DirectTopicAdmin, createPipelineDeps, reconcilePipeline } from '@shopstream/operator';
 import type { PipelineDeps, ProductPipeline } from '@shopstream/operator';
 import {
   KafkaTool,
@@ -22,8 +22,9 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
   const namespace = randomNamespace('topics');
   const [events, audit] = [randomTopic('product.events'), randomTopic('audit')];
   const brokers = infraEnv().kafkaBrokers;
+  const runtime = createPipelineDeps(kc);
   const deps: PipelineDeps = {
-    pipelines: new PipelineClient(kc),
+    ...runtime.deps,
     topics: (p) => new DirectTopicAdmin(p.spec.kafka.bootstrapServers),
   };
   const read = async () =>

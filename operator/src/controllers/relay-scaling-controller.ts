@@ -1,0 +1,190 @@
+import type { Conditions } from './conditions.js';
+import type { ProductPipeline, RelayStatus } from './pipeline-types.js';
+import { ScaleDownStabilizer, recommendReplicas, scalingPolicy } from './relay-scaling.js';
+import type { Backlog, ScalingPolicy } from './relay-scaling.js';
+
+/** The relay Deployment's replicas (the scale subresource). */
+export interface ReplicaPort {
+  get(namespace: string, name: string): Promise<{ replicas: number } | undefined>;
+  scale(namespace: string, name: string, replicas: number): Promise<void>;
+}
+
+export interface RelayScalingDeps {
+  deployments: ReplicaPort;
+  /** The outbox database URL from the pipeline's databaseSecretRef. */
+  databaseUrl(namespace: string, secret: { name: string; key: string }): Promise<string>;
+  backlog(databaseUrl: string): Promise<Backlog>;
+  keda: {
+    apply(pipeline: ProductPipeline, policy: ScalingPolicy): Promise<void>;
+    remove(pipeline: ProductPipeline): Promise<void>;
+  };
+  setDesiredReplicas(pipeline: ProductPipeline, replicas: number | undefined): void;
+  recordEvent(
+    pipeline: ProductPipeline,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void>;
+  now(): Date;
+}
+
+export const RelayReason = {
+  Scaled: 'Scaled',
+  ScalingDisabled: 'ScalingDisabled',
+  KedaScaledObject: 'KedaScaledObject',
+  DatabaseUnavailable: 'DatabaseUnavailable',
+  DeploymentNotFound: 'DeploymentNotFound',
+  InvalidSpec: 'InvalidSpec',
+} as const;
+
+export interface RelayOutcome {
+  relay?: RelayStatus;
+  requeueAfterMs?: number;
+}
+
+/**
+ * Relay scaling from the outbox backlog (spec.relay.scaling). One owner of the replicas per mode:
+ * Operator patches the Deployment's scale subresource, Keda hands the job to a ScaledObject,
+ * Disabled leaves them to people. The backlog is reported in status.relay in every mode that can
+ * read it. Scale-down stabilization is remembered in memory, per pipeline; a new leader starts
+ * with the running replicas as its first recommendation.
+ */
+export class RelayScalingController {
+  private readonly stabilizers = new Map<string, ScaleDownStabilizer>();
+
+  constructor(private readonly deps: RelayScalingDeps) {}
+
+  async reconcile(
+    pipeline: ProductPipeline,
+    previous: RelayStatus | undefined,
+    conditions: Conditions,
+  ): Promise<RelayOutcome> {
+    const relay = pipeline.spec.relay;
+    if (!relay) return {};
+    const { deps } = this;
+    const { namespace } = pipeline.metadata;
+    const policy = scalingPolicy(relay.scaling);
+    const requeueAfterMs = policy.pollIntervalSeconds * 1000;
+    const status: RelayStatus = { ...previous };
+    const key = pipeline.metadata.uid ?? `${namespace}/${pipeline.metadata.name}`;
+
+    if (policy.mode !== 'Keda') await deps.keda.remove(pipeline);
+    if (policy.mode !== 'Operator') {
+      this.stabilizers.delete(key);
+      deps.setDesiredReplicas(pipeline, undefined);
+    }
+    if (policy.mode === 'Keda') {
+      if (!relay.deploymentRef || !relay.databaseSecretRef) {
+        conditions.set(
+          'RelayScaled',
+          'False',
+          RelayReason.InvalidSpec,
+          'Keda mode needs relay.deploymentRef and relay.databaseSecretRef',
+        );
+        return { relay: status };
+      }
+      await deps.keda.apply(pipeline, policy);
+      conditions.set(
+        'RelayScaled',
+        'True',
+        RelayReason.KedaScaledObject,
+        `replicas of ${relay.deploymentRef.name} are owned by the KEDA ScaledObject ${pipeline.metadata.name}-relay`,
+      );
+    }
+    if (policy.mode === 'Disabled') {
+      conditions.set('RelayScaled', 'True', RelayReason.ScalingDisabled, 'relay replicas are not managed');
+    }
+
+    let backlog: Backlog | undefined;
+    let backlogError: string | undefined;
+    if (relay.databaseSecretRef) {
+      try {
+        backlog = await deps.backlog(await deps.databaseUrl(namespace, relay.databaseSecretRef));
+        status.pendingEvents = backlog.pending;
+        status.oldestPendingAgeSeconds = Math.round(backlog.oldestPendingAgeSeconds);
+      } catch (err) {
+        backlogError = (err as Error).message;
+      }
+    }
+    if (policy.mode !== 'Operator') return { relay: status, requeueAfterMs };
+
+    if (!relay.deploymentRef || !relay.databaseSecretRef) {
+      conditions.set(
+        'RelayScaled',
+        'False',
+        RelayReason.InvalidSpec,
+        'Operator mode needs relay.deploymentRef and relay.databaseSecretRef',
+      );
+      return { relay: status };
+    }
+    const deployment = await deps.deployments.get(namespace, relay.deploymentRef.name);
+    if (!deployment) {
+      conditions.set(
+        'RelayScaled',
+        'False',
+        RelayReason.DeploymentNotFound,
+        `relay Deployment ${namespace}/${relay.deploymentRef.name} not found`,
+      );
+      return { relay: status, requeueAfterMs };
+    }
+    const current = deployment.replicas;
+    status.currentReplicas = current;
+    if (!backlog) {
+      // Without a backlog reading the safe choice is the status quo: never scale blind.
+      conditions.set(
+        'RelayScaled',
+        'False',
+        RelayReason.DatabaseUnavailable,
+        `cannot read the outbox backlog (${backlogError}); keeping ${current} replica(s)`,
+      );
+      return { relay: status, requeueAfterMs };
+    }
+
+    let stabilizer = this.stabilizers.get(key);
+    if (!stabilizer) {
+      stabilizer = new ScaleDownStabilizer(current, deps.now());
+      this.stabilizers.set(key, stabilizer);
+    }
+    const recommended = recommendReplicas(backlog, current, policy);
+    const desired = stabilizer.stabilize(
+      recommended,
+      current,
+      policy.scaleDownStabilizationSeconds,
+      deps.now(),
+    );
+    status.desiredReplicas = desired;
+    deps.setDesiredReplicas(pipeline, desired);
+    if (desired !== current) {
+      await deps.deployments.scale(namespace, relay.deploymentRef.name, desired);
+      status.currentReplicas = desired;
+      status.lastScaleTime = deps.now().toISOString();
+      await deps
+        .recordEvent(
+          pipeline,
+          'Normal',
+          'RelayScaled',
+          `scaled ${relay.deploymentRef.name} from ${current} to ${desired} replica(s): ${backlog.pending} pending, oldest ${status.oldestPendingAgeSeconds}s`,
+        )
+        .catch(() => undefined);
+    }
+    const held =
+      recommended < desired
+        ? `; scale-down to ${recommended} held for the ${policy.scaleDownStabilizationSeconds}s window`
+        : '';
+    conditions.set(
+      'RelayScaled',
+      'True',
+      RelayReason.Scaled,
+      `${desired} replica(s) for ${backlog.pending} pending (target ${policy.targetPendingPerReplica} per replica, oldest ${status.oldestPendingAgeSeconds}s)${held}`,
+    );
+    return { relay: status, requeueAfterMs };
+  }
+
+  /** Forget a deleted pipeline. */
+  forget(pipeline: ProductPipeline): void {
+    this.stabilizers.delete(
+      pipeline.metadata.uid ?? `${pipeline.metadata.namespace}/${pipeline.metadata.name}`,
+    );
+    this.deps.setDesiredReplicas(pipeline, undefined);
+  }
+}

@@ -1,0 +1,61 @@
+import type { Conditions } from './conditions.js';
+import { Reason } from './conditions.js';
+import type { ProductPipeline, TopicSpec, TopicStatus } from './pipeline-types.js';
+
+export interface TopicPort {
+  ensureTopic(topic: TopicSpec): Promise<TopicStatus>;
+  deleteTopic(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A topic handler for the pipeline's mode: Kafka admin API (Direct) or KafkaTopic resources (Strimzi). */
+export type TopicPortFactory = (pipeline: ProductPipeline) => TopicPort | Promise<TopicPort>;
+
+/** The desired topics of a pipeline, with defaults applied: pure, so it is unit-tested on its own. */
+export function desiredTopics(pipeline: ProductPipeline): TopicSpec[] {
+  return pipeline.spec.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions,
+    replicas: t.replicas ?? 1,
+    config: t.config ?? {},
+    deletionPolicy: t.deletionPolicy ?? 'Retain',
+  }));
+}
+
+/**
+ * Brings the pipeline's topics to the spec and sets TopicsReady.
+ * @throws ReconcileError (KafkaUnavailable, PartitionDecreaseRefused, InvalidSpec) for the caller to report.
+ */
+export async function reconcileTopics(
+  pipeline: ProductPipeline,
+  factory: TopicPortFactory,
+  conditions: Conditions,
+): Promise<TopicStatus[]> {
+  const topics = await factory(pipeline);
+  const observed: TopicStatus[] = [];
+  try {
+    for (const topic of desiredTopics(pipeline)) observed.push(await topics.ensureTopic(topic));
+  } finally {
+    await topics.close();
+  }
+  const allReady = observed.every((t) => t.ready);
+  conditions.set(
+    'TopicsReady',
+    allReady ? 'True' : 'False',
+    Reason.TopicsReady,
+    `${observed.length} topic(s)`,
+  );
+  return observed;
+}
+
+/** Deletes the topics whose deletionPolicy is Delete (never any other). */
+export async function deleteTopics(pipeline: ProductPipeline, factory: TopicPortFactory): Promise<void> {
+  const doomed = desiredTopics(pipeline).filter((t) => t.deletionPolicy === 'Delete');
+  if (doomed.length === 0) return;
+  const topics = await factory(pipeline);
+  try {
+    for (const t of doomed) await topics.deleteTopic(t.name);
+  } finally {
+    await topics.close();
+  }
+}

@@ -1,0 +1,46 @@
+import pg from 'pg';
+import type { Backlog } from '../controllers/relay-scaling.js';
+
+/**
+ * The pending count, as one integer: what KEDA's postgresql trigger polls in Keda mode. Both
+ * queries read only the unpublished partition through the partial index on PENDING rows, so
+ * they cost the size of the backlog, never the size of the outbox.
+ */
+export const PENDING_COUNT_SQL = `select count(*) from outbox_event_unpublished where status = 'PENDING'`;
+
+const BACKLOG_SQL = `select (${PENDING_COUNT_SQL})::bigint as pending,
+  coalesce(extract(epoch from now() - (
+    select created_at from outbox_event_unpublished where status = 'PENDING' order by seq limit 1
+  )), 0)::float8 as oldest_age_seconds`;
+
+/**
+ * Reads the outbox backlog for relay scaling. One small pool per database URL (a pipeline's
+ * secret may change; an old pool then idles out).
+ */
+export class OutboxBacklogReader {
+  private readonly pools = new Map<string, pg.Pool>();
+
+  async read(databaseUrl: string): Promise<Backlog> {
+    let pool = this.pools.get(databaseUrl);
+    if (!pool) {
+      pool = new pg.Pool({
+        connectionString: databaseUrl,
+        max: 1,
+        idleTimeoutMillis: 60_000,
+        connectionTimeoutMillis: 5_000,
+        statement_timeout: 5_000,
+        application_name: 'shopstream-operator',
+      });
+      pool.on('error', () => undefined); // an idle client's error surfaces on the next query
+      this.pools.set(databaseUrl, pool);
+    }
+    const { rows } = await pool.query<{ pending: string; oldest_age_seconds: number }>(BACKLOG_SQL);
+    const row = rows[0]!;
+    return { pending: Number(row.pending), oldestPendingAgeSeconds: Math.max(0, row.oldest_age_seconds) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.end()));
+    this.pools.clear();
+  }
+}
