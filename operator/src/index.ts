@@ -28,7 +28,7 @@ export type { OperatorRuntime } from './pipeline-deps.js';
 export { ConsumerGroupAdmin } from './kafka/consumer-groups.js';
 export { Deployments } from './kube/deployments.js';
 export { desiredKedaObjects, kedaObjectName } from './kube/keda-scaled-objects.js';
-export { PENDING_COUNT_SQL, OutboxBacklogReader } from './db/outbox-backlog.js';
+export { PENDING_COUNT_SQL, BACKLOG_SQL, OutboxBacklogReader } from './db/outbox-backlog.js';
 export { recommendReplicas, scalingPolicy, ScaleDownStabilizer } from './controllers/relay-scaling.js';
 export {
   RESET_REQUEST_ANNOTATION,

@@ -8,7 +8,7 @@ import type { Backlog } from '../controllers/relay-scaling.js';
  */
 export const PENDING_COUNT_SQL = `select count(*) from outbox_event_unpublished where status = 'PENDING'`;
 
-const BACKLOG_SQL = `select (${PENDING_COUNT_SQL})::bigint as pending,
+export const BACKLOG_SQL = `select (${PENDING_COUNT_SQL})::bigint as pending,
   coalesce(extract(epoch from now() - (
     select created_at from outbox_event_unpublished where status = 'PENDING' order by seq limit 1
   )), 0)::float8 as oldest_age_seconds`;

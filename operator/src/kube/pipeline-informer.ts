@@ -36,11 +36,15 @@ export class PipelineInformer {
   async start(): Promise<void> {
     this.stopped = false;
     const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
+    // WATCH_NAMESPACE narrows both the list and the watch; without it the operator sees every namespace.
+    const ns = this.namespace;
     const informer = makeInformer<ProductPipeline>(
       this.kubeConfig,
-      `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+      ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
       () =>
-        api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }) as Promise<
+        (ns
+          ? api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
+          : api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<
           KubernetesListObject<ProductPipeline>
         >,
     );
