@@ -26,8 +26,12 @@ done
 
 # The operator's CRD and the local pipeline (the operator reconciles its topics, Direct mode).
 KUBECTL=("$SHOPSTREAM_CACHE/k8s-$K8S_VERSION/bin/kubectl" --kubeconfig "$SHOPSTREAM_RUN/kube/kubeconfig")
-"${KUBECTL[@]}" apply -f operator/crds/productpipelines.shopstream.io.yaml >/dev/null
+"${KUBECTL[@]}" apply --server-side --force-conflicts -f operator/crds/productpipelines.shopstream.io.yaml >/dev/null
 "${KUBECTL[@]}" wait --for=condition=Established crd/productpipelines.shopstream.io --timeout=60s >/dev/null
+# The operator reads the outbox backlog through this secret (the pipeline's relay.databaseSecretRef).
+"${KUBECTL[@]}" create secret generic shopstream-db -n default \
+  --from-literal=url="$(infra/dev-env.sh sh -c 'printf %s "$DATABASE_URL"')" --dry-run=client -o yaml |
+  "${KUBECTL[@]}" apply -f - >/dev/null
 "${KUBECTL[@]}" apply -f k8s/samples/productpipeline-local.yaml >/dev/null
 
 pids=()
@@ -83,6 +87,8 @@ Try it:
     -d '{"seller_id":"$SAMPLE_SELLER","title":"Wireless Mouse","price":15.99,"stock":100}'
   npm run outbox -- list
   curl -sS 'http://127.0.0.1:$API_PORT/products/search?q=mouse'
+  ${KUBECTL[*]} apply -f k8s/samples/offset-reset-dryrun.yaml
+  ${KUBECTL[*]} get pp local -o yaml     # the reset plan is in status.consumers[0].lastReset
 
 Ctrl-C stops the API, relays, consumer and operator; \`npm run infra -- down\` stops the infrastructure.
 INFO

@@ -86,8 +86,8 @@ export interface RelayStatus {
 export interface PartitionReset {
   topic: string;
   partition: number;
-  /** The group's committed offset before the reset, or null when it had none. */
-  oldOffset: string | null;
+  /** The group's committed offset before the reset; null (absent once stored in the status) when it had none. */
+  oldOffset?: string | null;
   newOffset: string;
 }
 
