@@ -28,3 +28,50 @@ export async function runKafkaTool(mainClass: string, args: string[]): Promise<s
   );
   return stdout;
 }
+
+/** Parses kafka-consumer-groups' table: column `column` (0-based) per partition of `topic`. */
+function groupTable(out: string, topic: string, column: number): Record<number, string> {
+  const result: Record<number, string> = {};
+  for (const line of out.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[1] === topic) result[Number(cols[2])] = cols[column]!;
+  }
+  return result;
+}
+
+/** NEW-OFFSET per partition from `kafka-consumer-groups --reset-offsets <args> --dry-run`. */
+export async function consumerGroupsDryRun(
+  brokers: string,
+  group: string,
+  topic: string,
+  args: string[],
+): Promise<Record<number, string>> {
+  const out = await runKafkaTool(KafkaTool.consumerGroups, [
+    '--bootstrap-server',
+    brokers,
+    '--group',
+    group,
+    '--topic',
+    topic,
+    '--reset-offsets',
+    ...args,
+    '--dry-run',
+  ]);
+  return groupTable(out, topic, 3);
+}
+
+/** CURRENT-OFFSET per partition from `kafka-consumer-groups --describe` ('-' where the group never committed). */
+export async function consumerGroupsCommitted(
+  brokers: string,
+  group: string,
+  topic: string,
+): Promise<Record<number, string>> {
+  const out = await runKafkaTool(KafkaTool.consumerGroups, [
+    '--bootstrap-server',
+    brokers,
+    '--describe',
+    '--group',
+    group,
+  ]);
+  return groupTable(out, topic, 3);
+}

@@ -1,6 +1,6 @@
 import type { ResetCondition, ConsumerDeploymentPort, GroupPort } from './offset-reset-controller.js';
 import { reconcileOffsetReset } from './offset-reset-controller.js';
-import type { ConsumerSpec, ConsumerStatus, ProductPipeline } from './pipeline-types.js';
+import type { ConsumerSpec, ConsumerStatus, ProductPipeline, RecordEvent } from './pipeline-types.js';
 
 export interface ConsumerGroupsPort extends GroupPort {
   describe(
@@ -13,12 +13,7 @@ export interface ConsumerGroupsPort extends GroupPort {
 export interface ConsumerDeps {
   groups(pipeline: ProductPipeline): ConsumerGroupsPort;
   deployments: ConsumerDeploymentPort;
-  recordEvent(
-    pipeline: ProductPipeline,
-    type: 'Normal' | 'Warning',
-    reason: string,
-    message: string,
-  ): Promise<void>;
+  recordEvent: RecordEvent;
   now(): Date;
 }
 

@@ -3,7 +3,7 @@ import { reconcileConsumers } from './consumer-controller.js';
 import type { ConsumerDeps } from './consumer-controller.js';
 import { ReconcileError } from './errors.js';
 import { releaseHeldDeployment } from './offset-reset-controller.js';
-import type { ProductPipeline, ProductPipelineStatus } from './pipeline-types.js';
+import type { ProductPipeline, ProductPipelineStatus, RecordEvent } from './pipeline-types.js';
 import type { RelayOutcome } from './relay-scaling-controller.js';
 import { deleteTopics, reconcileTopics } from './topic-controller.js';
 import type { TopicPortFactory } from './topic-controller.js';
@@ -22,12 +22,7 @@ export interface PipelineDeps {
     get(namespace: string, name: string): Promise<ProductPipeline | undefined>;
     patchStatus(namespace: string, name: string, status: ProductPipelineStatus): Promise<void>;
     setFinalizers(pipeline: ProductPipeline, finalizers: string[]): Promise<void>;
-    recordEvent(
-      pipeline: ProductPipeline,
-      type: 'Normal' | 'Warning',
-      reason: string,
-      message: string,
-    ): Promise<void>;
+    recordEvent: RecordEvent;
   };
   topics: TopicPortFactory;
   relay: {

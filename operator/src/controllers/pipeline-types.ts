@@ -150,3 +150,11 @@ export interface ProductPipeline {
   spec: ProductPipelineSpec;
   status?: ProductPipelineStatus;
 }
+
+/** Records a core/v1 Event on a pipeline (best effort: callers ignore its failure). */
+export type RecordEvent = (
+  pipeline: ProductPipeline,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  message: string,
+) => Promise<void>;

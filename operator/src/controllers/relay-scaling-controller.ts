@@ -1,5 +1,5 @@
 import type { Conditions } from './conditions.js';
-import type { ProductPipeline, RelayStatus } from './pipeline-types.js';
+import type { ProductPipeline, RecordEvent, RelayStatus } from './pipeline-types.js';
 import { ScaleDownStabilizer, recommendReplicas, scalingPolicy } from './relay-scaling.js';
 import type { Backlog, ScalingPolicy } from './relay-scaling.js';
 
@@ -19,12 +19,7 @@ export interface RelayScalingDeps {
     remove(pipeline: ProductPipeline): Promise<void>;
   };
   setDesiredReplicas(pipeline: ProductPipeline, replicas: number | undefined): void;
-  recordEvent(
-    pipeline: ProductPipeline,
-    type: 'Normal' | 'Warning',
-    reason: string,
-    message: string,
-  ): Promise<void>;
+  recordEvent: RecordEvent;
   now(): Date;
 }
 

@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { planOffsetReset } from '@shopstream/operator';
 import type { ResetTarget } from '@shopstream/operator';
-import { KafkaTool, infraEnv, randomGroup, randomTopic, runKafkaTool } from '../../harness/index.js';
+import { consumerGroupsDryRun, infraEnv, randomGroup, randomTopic } from '../../harness/index.js';
 
 describe('planOffsetReset', () => {
   const brokers = infraEnv().kafkaBrokers;
@@ -46,26 +46,7 @@ describe('planOffsetReset', () => {
     await admin.disconnect();
   });
 
-  /** NEW-OFFSET per partition from `kafka-consumer-groups --reset-offsets ... --dry-run`. */
-  async function kafkaDryRun(args: string[]): Promise<Record<number, string>> {
-    const out = await runKafkaTool(KafkaTool.consumerGroups, [
-      '--bootstrap-server',
-      brokers,
-      '--group',
-      group,
-      '--topic',
-      topic,
-      '--reset-offsets',
-      ...args,
-      '--dry-run',
-    ]);
-    const result: Record<number, string> = {};
-    for (const line of out.split('\n')) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[1] === topic) result[Number(cols[2])] = cols[3]!;
-    }
-    return result;
-  }
+  const kafkaDryRun = (args: string[]) => consumerGroupsDryRun(brokers, group, topic, args);
   const ours = async (target: ResetTarget) =>
     Object.fromEntries(
       (await planOffsetReset(admin, group, [topic], target)).map((p) => [p.partition, p.newOffset]),

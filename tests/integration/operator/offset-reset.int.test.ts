@@ -2,12 +2,12 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { RESET_REPLICAS_ANNOTATION, RESET_REQUEST_ANNOTATION } from '@shopstream/operator';
 import type { ConsumerStatus, ProductPipeline } from '@shopstream/operator';
 import {
-  KafkaTool,
+  consumerGroupsCommitted,
+  consumerGroupsDryRun,
   installPipelineCrd,
   kubeConfig,
   randomGroup,
   randomNamespace,
-  runKafkaTool,
   waitFor,
 } from '../../harness/index.js';
 import { consumerFixture, metricValue, productEvents, readModels } from '../consumer/consumer-fixture.js';
@@ -42,42 +42,9 @@ describe('offset resets by the operator', () => {
   const sumOf = (offsets: Record<number, string>) =>
     Object.values(offsets).reduce((s, o) => s + (o === '-' ? 0 : Number(o)), 0);
 
-  /** CURRENT-OFFSET per partition, from kafka-consumer-groups --describe. */
-  const committedByKafka = async (group: string): Promise<Record<number, string>> => {
-    const out = await runKafkaTool(KafkaTool.consumerGroups, [
-      '--bootstrap-server',
-      f.brokers,
-      '--describe',
-      '--group',
-      group,
-    ]);
-    const result: Record<number, string> = {};
-    for (const line of out.split('\n')) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[1] === f.topic) result[Number(cols[2])] = cols[3]!;
-    }
-    return result;
-  };
-  /** NEW-OFFSET per partition from kafka-consumer-groups --reset-offsets ... --dry-run. */
-  const kafkaDryRun = async (group: string, args: string[]): Promise<Record<number, string>> => {
-    const out = await runKafkaTool(KafkaTool.consumerGroups, [
-      '--bootstrap-server',
-      f.brokers,
-      '--group',
-      group,
-      '--topic',
-      f.topic,
-      '--reset-offsets',
-      ...args,
-      '--dry-run',
-    ]);
-    const result: Record<number, string> = {};
-    for (const line of out.split('\n')) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[1] === f.topic) result[Number(cols[2])] = cols[3]!;
-    }
-    return result;
-  };
+  const committedByKafka = (group: string) => consumerGroupsCommitted(f.brokers, group, f.topic);
+  const kafkaDryRun = (group: string, args: string[]) =>
+    consumerGroupsDryRun(f.brokers, group, f.topic, args);
   const consumerStatus = async (group: string): Promise<ConsumerStatus | undefined> =>
     (await pp.get('shop')).status?.consumers?.find((c) => c.groupId === group);
   const mainConsumer = (offsetReset: object) => ({
