@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { LogEntry } from 'kafkajs';
 import pg from 'pg';
-import { createLogger, runWorkerProcess } from '@shopstream/shared';
+import { createLogger, kafkaSecurityOptions, runWorkerProcess } from '@shopstream/shared';
 
 import { loadConfig } from './config.js';
 import { ConsumerMetrics } from './metrics.js';
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const kafka = new Kafka({
     clientId: config.KAFKA_CLIENT_ID,
     brokers: config.KAFKA_BROKERS,
+    ...kafkaSecurityOptions(config),
     logLevel: logLevel.WARN,
     logCreator:
       () =>

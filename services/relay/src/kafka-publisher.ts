@@ -1,6 +1,7 @@
 import { CompressionTypes, Kafka, Partitioners, logLevel as kafkaLogLevel } from 'kafkajs';
 import type { ICustomPartitioner, LogEntry, Message, Producer } from 'kafkajs';
-import type { Logger } from '@shopstream/shared';
+import { kafkaSecurityOptions } from '@shopstream/shared';
+import type { KafkaSecurityConfig, Logger } from '@shopstream/shared';
 import type { PendingEvent, PublishedEvent } from './outbox-store.js';
 
 /** Why a send failed, for `shopstream_outbox_publish_failures_total{reason}` and the split decision. */
@@ -78,10 +79,18 @@ export class KafkaPublisher {
   private readonly assigned = new WeakMap<Message, number>();
   private connected = false;
 
-  constructor(options: { brokers: string[]; clientId: string; requestTimeoutMs: number; log: Logger }) {
+  /** `security` is the relay's parsed config (or its Kafka security keys); without it, plaintext. */
+  constructor(options: {
+    brokers: string[];
+    clientId: string;
+    requestTimeoutMs: number;
+    log: Logger;
+    security?: KafkaSecurityConfig;
+  }) {
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkaSecurityOptions(options.security ?? {}),
       requestTimeout: options.requestTimeoutMs,
       // Our own backoff (next_attempt_at) owns retries beyond a short burst.
       retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
     requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
+    security: config,
     log,
   });
   const ownership = new ShardOwnership(

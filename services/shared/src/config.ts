@@ -12,7 +12,50 @@ export const commonConfigSchema = z.object({
     .transform((s) => s.split(',').map((b) => b.trim()))
     .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'each broker must be host:port')).min(1)),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** SASL towards Kafka (Strimzi `scram-sha-512` users, or `plain`); unset means no authentication. */
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  /** TLS to the brokers (`true` / `false`); unset is false, and stays out of the parsed config. */
+  KAFKA_SSL: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
+  /** PEM file of the CA that signed the brokers' certificates (Strimzi: `<cluster>-cluster-ca-cert`). */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
 });
+
+/**
+ * The cross-key rules of the Kafka security keys, as refinements on `schema`. `parseConfig` applies
+ * them to every schema that has those keys: zod 4 refuses `.pick()`/`.omit()` on a refined object,
+ * and the CLIs pick from `commonConfigSchema`, so the common schema itself stays unrefined.
+ * They run even when other keys are bad (`when`), so one error message lists every problem.
+ */
+export function withKafkaSecurityRules<S extends z.ZodType>(schema: S): S {
+  const always = { when: () => true };
+  return schema
+    .refine(
+      (c) => {
+        const k = (c ?? {}) as Record<string, unknown>;
+        return !k.KAFKA_SASL_MECHANISM || Boolean(k.KAFKA_SASL_USERNAME && k.KAFKA_SASL_PASSWORD);
+      },
+      {
+        ...always,
+        message: 'KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+        path: ['KAFKA_SASL_MECHANISM'],
+      },
+    )
+    .refine(
+      (c) => {
+        const k = (c ?? {}) as Record<string, unknown>;
+        return !k.KAFKA_SSL_CA_FILE || k.KAFKA_SSL === true || k.KAFKA_SSL === 'true';
+      },
+      { ...always, message: 'KAFKA_SSL_CA_FILE needs KAFKA_SSL=true', path: ['KAFKA_SSL_CA_FILE'] },
+    ) as S;
+}
+
+const hasKafkaSecurityKeys = (schema: z.ZodType): boolean =>
+  schema instanceof z.ZodObject && 'KAFKA_SASL_MECHANISM' in schema.shape;
 
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
@@ -26,7 +69,7 @@ export class ConfigError extends Error {
  * @throws ConfigError listing every bad key, so one restart fixes them all.
  */
 export function parseConfig<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
-  const result = schema.safeParse(env);
+  const result = (hasKafkaSecurityKeys(schema) ? withKafkaSecurityRules(schema) : schema).safeParse(env);
   if (result.success) return result.data;
   throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
 }

@@ -1,4 +1,4 @@
-export { commonConfigSchema, parseConfig, ConfigError } from './config.js';
+export { commonConfigSchema, parseConfig, ConfigError, withKafkaSecurityRules } from './config.js';
 export type { Env } from './config.js';
 export * from './errors.js';
 export { createLogger } from './logger.js';
@@ -15,3 +15,5 @@ export { runWorkerProcess } from './worker-process.js';
 export type { WorkerProcess } from './worker-process.js';
 export { describeLag, explainStart } from './kafka/group-lag.js';
 export type { PartitionLag } from './kafka/group-lag.js';
+export { kafkaSecurityOptions } from './kafka/client-config.js';
+export type { KafkaSecurityConfig } from './kafka/client-config.js';

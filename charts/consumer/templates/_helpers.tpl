@@ -1,0 +1,103 @@
+{{/* The chart name, or nameOverride. */}}
+{{- define "consumer.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The release's full name (63 characters: a DNS label). A release already named after the chart is
+not repeated ("shop-consumer", not "shop-consumer-consumer").
+*/}}
+{{- define "consumer.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "consumer.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "consumer.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "consumer.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "consumer.labels" -}}
+helm.sh/chart: {{ include "consumer.chart" . }}
+{{ include "consumer.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/component: consumer
+app.kubernetes.io/part-of: shopstream
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "consumer.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "consumer.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "consumer.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{/*
+An env var value from values, quoted. YAML numbers reach templates as float64, which prints a
+million as 1e+06; the schema allows only integers for numeric keys, so they print as integers.
+*/}}
+{{- define "consumer.envValue" -}}
+{{- if or (kindIs "float64" .) (kindIs "int64" .) (kindIs "int" .) }}
+{{- int64 . | toString | quote }}
+{{- else }}
+{{- toString . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Where the Kafka CA certificate is mounted (KAFKA_SSL_CA_FILE is ca.crt in it). */}}
+{{- define "consumer.kafkaCaDir" -}}
+/etc/shopstream/kafka-ca
+{{- end }}
+
+{{/* Non-empty when TLS is on with a CA Secret to mount. */}}
+{{- define "consumer.kafkaCaMounted" -}}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.caSecret.name }}true{{ end }}
+{{- end }}
+
+{{/* KAFKA_BROKERS and the SASL/TLS keys; credentials only through secretKeyRef. */}}
+{{- define "consumer.kafkaEnv" -}}
+- name: KAFKA_BROKERS
+  value: {{ .Values.kafka.brokers | quote }}
+{{- with .Values.kafka.sasl }}
+{{- if .enabled }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ .mechanism | quote }}
+- name: KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "kafka.sasl.secretName is required when kafka.sasl.enabled is true" .secretName }}
+      key: {{ .usernameKey }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secretName }}
+      key: {{ .passwordKey }}
+{{- end }}
+{{- end }}
+{{- if .Values.kafka.tls.enabled }}
+- name: KAFKA_SSL
+  value: "true"
+{{- if include "consumer.kafkaCaMounted" . }}
+- name: KAFKA_SSL_CA_FILE
+  value: {{ printf "%s/ca.crt" (include "consumer.kafkaCaDir" .) | quote }}
+{{- end }}
+{{- end }}
+{{- end }}

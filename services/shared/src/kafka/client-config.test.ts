@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { ConfigError, commonConfigSchema, parseConfig } from '../config.js';
+import { kafkaSecurityOptions } from './client-config.js';
+
+const base = { DATABASE_URL: 'postgres://app@db:5432/shop', KAFKA_BROKERS: 'kafka:9092' };
+const issuesOf = (schema: z.ZodType, env: Record<string, string>): string[] => {
+  try {
+    parseConfig(schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  return [];
+};
+
+describe('Kafka security keys of the common config', () => {
+  it('default to a plaintext client without SASL', () => {
+    const config = parseConfig(commonConfigSchema, base);
+    expect(config.KAFKA_SSL).toBeUndefined();
+    expect(kafkaSecurityOptions(config)).toEqual({});
+  });
+
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'] as const)(
+    'turn mechanism %s with its username and password into kafkajs sasl options',
+    (mechanism) => {
+      const config = parseConfig(commonConfigSchema, {
+        ...base,
+        KAFKA_SASL_MECHANISM: mechanism,
+        KAFKA_SASL_USERNAME: 'shop-relay',
+        KAFKA_SASL_PASSWORD: 's3cret',
+      });
+      expect(kafkaSecurityOptions(config)).toEqual({
+        sasl: { mechanism, username: 'shop-relay', password: 's3cret' },
+      });
+    },
+  );
+
+  it('turn KAFKA_SSL=true into ssl: true, and a CA file into ssl.ca read from that file', () => {
+    expect(kafkaSecurityOptions(parseConfig(commonConfigSchema, { ...base, KAFKA_SSL: 'true' }))).toEqual({
+      ssl: true,
+    });
+    const read: string[] = [];
+    const withCa = parseConfig(commonConfigSchema, {
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/etc/kafka-ca/ca.crt',
+    });
+    const options = kafkaSecurityOptions(withCa, (path) => {
+      read.push(path);
+      return '-----BEGIN CERTIFICATE-----';
+    });
+    expect(options).toEqual({ ssl: { ca: ['-----BEGIN CERTIFICATE-----'] } });
+    expect(read).toEqual(['/etc/kafka-ca/ca.crt']);
+  });
+
+  it('reject a mechanism without username or password, next to any other bad key', () => {
+    const issues = issuesOf(commonConfigSchema, {
+      ...base,
+      DATABASE_URL: 'mysql://x',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'shop-relay',
+    });
+    expect(issues.join('\n')).toMatch(/^DATABASE_URL: /m);
+    expect(issues.join('\n')).toMatch(
+      /^KAFKA_SASL_MECHANISM: KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD$/m,
+    );
+    expect(issuesOf(commonConfigSchema, { ...base, KAFKA_SASL_MECHANISM: 'plain' })).toHaveLength(1);
+  });
+
+  it('reject an unknown mechanism, an SSL flag other than true/false, and a CA file without SSL', () => {
+    const issues = issuesOf(commonConfigSchema, {
+      ...base,
+      KAFKA_SASL_MECHANISM: 'gssapi',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'p',
+      KAFKA_SSL: 'yes',
+    }).join('\n');
+    expect(issues).toMatch(/^KAFKA_SASL_MECHANISM: /m);
+    expect(issues).toMatch(/^KAFKA_SSL: must be true or false$/m);
+    expect(issuesOf(commonConfigSchema, { ...base, KAFKA_SSL_CA_FILE: '/ca.crt' })).toEqual([
+      'KAFKA_SSL_CA_FILE: KAFKA_SSL_CA_FILE needs KAFKA_SSL=true',
+    ]);
+  });
+
+  it('apply their rules to a service schema extended from the common one, whatever else it refines', () => {
+    const service = commonConfigSchema
+      .extend({ SERVICE_LIMIT: z.coerce.number().int().min(1).default(5) })
+      .refine((c) => c.SERVICE_LIMIT < 100, { message: 'too high', path: ['SERVICE_LIMIT'] });
+    expect(issuesOf(service, { ...base, KAFKA_SASL_MECHANISM: 'plain' })).toEqual([
+      'KAFKA_SASL_MECHANISM: KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    ]);
+    expect(issuesOf(service, { ...base, SERVICE_LIMIT: '500' })).toEqual(['SERVICE_LIMIT: too high']);
+  });
+
+  it('leave a picked subset of the common schema usable (the CLIs pick DATABASE_URL)', () => {
+    const picked = commonConfigSchema.pick({ DATABASE_URL: true });
+    expect(parseConfig(picked, { DATABASE_URL: base.DATABASE_URL, KAFKA_SASL_MECHANISM: 'plain' })).toEqual({
+      DATABASE_URL: base.DATABASE_URL,
+    });
+  });
+
+  it('throw when handed a mechanism without credentials directly', () => {
+    expect(() => kafkaSecurityOptions({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
+  });
+});
