@@ -26,7 +26,7 @@ done
 
 # The operator's CRD and the local pipeline (the operator reconciles its topics, Direct mode).
 KUBECTL=("$SHOPSTREAM_CACHE/k8s-$K8S_VERSION/bin/kubectl" --kubeconfig "$SHOPSTREAM_RUN/kube/kubeconfig")
-"${KUBECTL[@]}" apply --server-side --force-conflicts -f operator/crds/productpipelines.shopstream.io.yaml >/dev/null
+"${KUBECTL[@]}" apply --server-side --force-conflicts -f charts/operator/crds/productpipelines.shopstream.io.yaml >/dev/null
 "${KUBECTL[@]}" wait --for=condition=Established crd/productpipelines.shopstream.io --timeout=60s >/dev/null
 # The operator reads the outbox backlog through this secret (the pipeline's relay.databaseSecretRef).
 "${KUBECTL[@]}" create secret generic shopstream-db -n default \

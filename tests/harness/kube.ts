@@ -15,9 +15,10 @@ export function kubeConfig(): KubeConfig {
 /**
  * Installs (or updates to the committed YAML) the ProductPipeline CRD and waits until it is served.
  * Shared by every test file: the CRD is cluster-scoped, each test works in its own namespace.
+ * The operator chart's crds/ holds the one copy, so tests exercise exactly what Helm installs.
  */
 export async function installPipelineCrd(kc: KubeConfig): Promise<void> {
-  await installCrd(kc, join(repoRoot, 'operator', 'crds', 'productpipelines.shopstream.io.yaml'));
+  await installCrd(kc, join(repoRoot, 'charts', 'operator', 'crds', 'productpipelines.shopstream.io.yaml'));
 }
 
 /** Installs a CRD fixture of ours from tests/fixtures/crds (e.g. the Strimzi KafkaTopic stand-in). */

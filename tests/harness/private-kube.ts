@@ -17,11 +17,19 @@ export interface PrivateKube {
   destroy(): Promise<void>;
 }
 
+export interface PrivateKubeOptions {
+  /**
+   * More kube-apiserver flags, e.g. `--audit-policy-file` and `--audit-log-path` for a test that
+   * needs to see every request a client made (the shared API server is started without them).
+   */
+  apiserverArgs?: string[];
+}
+
 /**
  * A second etcd + kube-apiserver from the same binaries and PKI, for tests that restart the API
- * server: the shared one other test files use stays up.
+ * server or start it with flags of their own: the shared one other test files use stays up.
  */
-export async function startPrivateKube(): Promise<PrivateKube> {
+export async function startPrivateKube(options: PrivateKubeOptions = {}): Promise<PrivateKube> {
   const env = infraEnv();
   const dir = await mkdtemp(join(tmpdir(), 'kube-'));
   const [client, peer, port] = [await freePort(), await freePort(), await freePort()];
@@ -73,6 +81,7 @@ current-context: private
         '--endpoint-reconciler-type=none',
         `--cert-dir=${join(dir, 'certs')}`,
         '--disable-admission-plugins=ServiceAccount',
+        ...(options.apiserverArgs ?? []),
       ],
       { stdio: 'ignore' },
     );

@@ -10,7 +10,7 @@ export interface DeploymentView {
 /**
  * The Deployments the operator scales (relay, consumers): replicas go through the scale
  * subresource, the operator's bookkeeping through annotations. RBAC: deployments get, patch;
- * deployments/scale get, patch.
+ * deployments/scale patch (the scale is never read: spec.replicas comes with the Deployment).
  */
 export class Deployments {
   private readonly apps: AppsV1Api;

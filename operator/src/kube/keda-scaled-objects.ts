@@ -96,7 +96,10 @@ export function desiredKedaObjects(
   return [auth, scaledObject];
 }
 
-/** Applies or removes the KEDA objects (server-side apply, field manager shopstream-operator). RBAC: scaledobjects and triggerauthentications (keda.sh) get, patch, delete. */
+/**
+ * Applies or removes the KEDA objects (server-side apply, field manager shopstream-operator). RBAC: scaledobjects and
+ * triggerauthentications (keda.sh) create, patch, delete; discovery (/apis/keda.sh/*) get.
+ */
 export class KedaScaledObjects {
   private readonly objects: KubernetesObjectApi;
   /** Pipelines (uid) whose KEDA objects are known to be gone: remove() is then free. */

@@ -40,8 +40,9 @@ export const kafkaTopicObjectName = (topic: string): string =>
 /**
  * Topics as Strimzi KafkaTopic resources (topicManagement: Strimzi): server-side apply with field
  * manager `shopstream-operator`, labelled `strimzi.io/cluster`, owned by the pipeline when in the
- * same namespace; their Ready condition is mirrored back. RBAC: kafkatopics (kafka.strimzi.io) get,
- * patch, delete; discovery (apis) get.
+ * same namespace; their Ready condition is mirrored back. RBAC: kafkatopics (kafka.strimzi.io)
+ * create, patch, delete (server-side apply that creates is also checked for create); discovery
+ * (/apis, /apis/kafka.strimzi.io/*) get.
  */
 export class StrimziTopics implements TopicPort {
   private readonly objects: KubernetesObjectApi;
