@@ -1,0 +1,1005 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  createTestDatabase,
+  freePort,
+  infraEnv,
+  installFixtureCrd,
+  installPipelineCrd,
+  kubeConfig,
+  randomNamespace,
+  randomTopic,
+  repoRoot,
+  waitFor,
+} from '../../harness/index.js';
+import type { TestDatabase } from '../../harness/index.js';
+
+const run = promisify(execFile);
+
+/*
+ * The container images and the Tilt setup cannot be built or run here (no Docker engine, no
+ * kind), so this file checks them with what we have:
+ * - Dockerfile: a small interpreter executes the stages the production targets need (COPY from
+ *   the build context through .dockerignore, `npm ci`, `tsc -b`, COPY --from) into directories,
+ *   then runs each target's CMD from its directory alone: production dependencies only.
+ * - Tiltfile: executed by python3 against stubs of Tilt's builtins that run the real helm and the
+ *   real scripts, so what Tilt would apply goes to the real kube-apiserver (dry-run), and the
+ *   resources, dependencies, port-forwards and image builds are checked against the rendered
+ *   objects and the Dockerfile.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Dockerfile
+
+interface Instruction {
+  op: string;
+  args: string;
+  line: number;
+}
+interface Stage {
+  name: string;
+  from: string;
+  instructions: Instruction[];
+}
+
+function parseDockerfile(text: string): { args: Record<string, string>; stages: Map<string, Stage> } {
+  const args: Record<string, string> = {};
+  const stages = new Map<string, Stage>();
+  let current: Stage | undefined;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!;
+    const lineNo = i + 1;
+    if (/^\s*(#|$)/.test(line)) continue;
+    while (line.endsWith('\\')) line = `${line.slice(0, -1)} ${lines[++i]!.trim()}`;
+    const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
+    if (!m) throw new Error(`Dockerfile:${lineNo}: cannot parse "${line}"`);
+    const op = m[1]!.toUpperCase();
+    const rest = m[2]!.trim();
+    if (op === 'FROM') {
+      const f = /^(\S+)\s+AS\s+(\S+)$/i.exec(rest);
+      if (!f) throw new Error(`Dockerfile:${lineNo}: every stage must be named (FROM x AS name)`);
+      current = { name: f[2]!, from: f[1]!, instructions: [] };
+      stages.set(current.name, current);
+    } else if (!current) {
+      if (op !== 'ARG') throw new Error(`Dockerfile:${lineNo}: ${op} before the first FROM`);
+      const a = /^(\w+)=(\S+)$/.exec(rest);
+      if (a) args[a[1]!] = a[2]!;
+    } else {
+      current.instructions.push({ op, args: rest, line: lineNo });
+    }
+  }
+  return { args, stages };
+}
+
+const dockerfile = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+
+/** Docker's .dockerignore semantics: the last matching pattern (or a parent's match) decides. */
+function dockerignore(): (path: string) => boolean {
+  const rules = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const negate = l.startsWith('!');
+      const pattern = (negate ? l.slice(1) : l).replace(/^\/+|\/+$/g, '');
+      let re = '';
+      for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i]!;
+        if (c === '*' && pattern[i + 1] === '*') {
+          re += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
+          i += pattern[i + 2] === '/' ? 2 : 1;
+        } else if (c === '*') re += '[^/]*';
+        else if (c === '?') re += '[^/]';
+        else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+      }
+      return { negate, re: new RegExp(`^${re}$`) };
+    });
+  return (path: string) => {
+    const prefixes = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    let excluded = false;
+    for (const rule of rules) if (prefixes.some((p) => rule.re.test(p))) excluded = !rule.negate;
+    return excluded;
+  };
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The build-context COPY sources of a stage and of every stage it derives from. */
+function contextSources(target: string): string[] {
+  const sources: string[] = [];
+  for (let stage = dockerfile.stages.get(target); stage; stage = dockerfile.stages.get(stage.from)) {
+    for (const ins of stage.instructions) {
+      if (ins.op !== 'COPY' || ins.args.includes('--from=')) continue;
+      const parts = ins.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+      sources.push(...parts.slice(0, -1));
+    }
+  }
+  return sources;
+}
+
+/** Names of the stages a target needs: its FROM chain and every COPY --from, transitively. */
+function neededStages(target: string, seen = new Set<string>()): Set<string> {
+  const stage = dockerfile.stages.get(target);
+  if (!stage || seen.has(target)) return seen;
+  seen.add(target);
+  neededStages(stage.from, seen);
+  for (const ins of stage.instructions) {
+    const from = /--from=(\S+)/.exec(ins.args)?.[1];
+    if (from) neededStages(from, seen);
+  }
+  return seen;
+}
+
+const PRODUCTION_TARGETS = {
+  api: { cmd: ['node', 'services/api/dist/main.js'], port: '8080' },
+  relay: { cmd: ['node', 'services/relay/dist/main.js'], port: '9464' },
+  consumer: { cmd: ['node', 'services/consumer/dist/main.js'], port: '9465' },
+  operator: { cmd: ['node', 'operator/dist/main.js'], port: '9466' },
+} as const;
+type Component = keyof typeof PRODUCTION_TARGETS;
+const COMPONENTS = Object.keys(PRODUCTION_TARGETS) as Component[];
+
+/**
+ * Executes the stages into directories standing for their /app: a stage starts as a copy of its
+ * parent stage (empty for an image), COPY copies from the repository through .dockerignore or
+ * from another stage's directory, and RUN runs the commands a build of ours may contain.
+ */
+class StageRunner {
+  private readonly built = new Map<string, string>();
+  private readonly ignored = dockerignore();
+  constructor(private readonly work: string) {}
+
+  async build(name: string): Promise<string> {
+    const done = this.built.get(name);
+    if (done) return done;
+    const stage = dockerfile.stages.get(name);
+    if (!stage) throw new Error(`no stage ${name}`);
+    const dir = join(this.work, name);
+    if (dockerfile.stages.has(stage.from)) {
+      await run('cp', ['-a', await this.build(stage.from), dir]);
+    } else {
+      await mkdir(dir);
+    }
+    for (const ins of stage.instructions) await this.execute(stage, ins, dir);
+    this.built.set(name, dir);
+    return dir;
+  }
+
+  private async execute(stage: Stage, ins: Instruction, dir: string): Promise<void> {
+    const where = `Dockerfile:${ins.line} (${stage.name})`;
+    switch (ins.op) {
+      case 'WORKDIR':
+        if (ins.args !== '/app') throw new Error(`${where}: the images work in /app`);
+        return;
+      case 'COPY':
+        return this.copy(ins, dir, where);
+      case 'RUN': {
+        const command = ins.args.replace(/^(--mount=\S+\s+)+/, '');
+        if (/^npm ci\b/.test(command) || /^\.\/node_modules\/\.bin\/tsc -b\b/.test(command)) {
+          await run('bash', ['-c', command], { cwd: dir, maxBuffer: 32 * 1024 * 1024 });
+        } else if (/^rm -rf\s/.test(command)) {
+          // The image's own files (npm and friends): nothing of ours, so nothing to simulate.
+          for (const p of command.split(/\s+/).slice(2))
+            if (!p.startsWith('/') || p.startsWith('/app')) throw new Error(`${where}: rm outside the OS`);
+        } else if (/^chown -R 10001:10001\s/.test(command)) {
+          for (const p of command.split(/\s+/).slice(3))
+            if (!existsSync(join(dir, p))) throw new Error(`${where}: chown of missing ${p}`);
+        } else {
+          throw new Error(`${where}: RUN "${command}" is not simulated; teach this test what it does`);
+        }
+        return;
+      }
+      default:
+        return; // ENV, USER, EXPOSE, CMD: checked separately.
+    }
+  }
+
+  private async copy(ins: Instruction, dir: string, where: string): Promise<void> {
+    const parts = ins.args.split(/\s+/);
+    const from = parts.find((p) => p.startsWith('--from='))?.slice('--from='.length);
+    const paths = parts.filter((p) => !p.startsWith('--'));
+    const dest = paths.pop()!;
+    const destDir = join(dir, dest.replace(/^\/app\/?/, ''));
+    for (const src of paths) {
+      if (from) {
+        if (!src.startsWith('/app')) throw new Error(`${where}: COPY --from outside /app: ${src}`);
+        const source = join(await this.build(from), src.replace(/^\/app\/?/, ''));
+        if (!existsSync(source)) throw new Error(`${where}: ${src} does not exist in stage ${from}`);
+        await this.place(source, destDir, dest.endsWith('/') || paths.length > 1);
+      } else {
+        const source = join(repoRoot, src);
+        if (!existsSync(source)) throw new Error(`${where}: ${src} is not in the repository`);
+        const files = statSync(source).isDirectory() ? walk(source) : [source];
+        const kept = files.filter((f) => !this.ignored(relative(repoRoot, f)));
+        if (kept.length === 0) throw new Error(`${where}: .dockerignore leaves nothing of ${src}`);
+        for (const f of kept) {
+          const target = statSync(source).isDirectory()
+            ? join(destDir, relative(source, f))
+            : dest.endsWith('/') || paths.length > 1
+              ? join(destDir, f.split('/').pop()!)
+              : destDir;
+          await mkdir(dirname(target), { recursive: true });
+          await cp(f, target);
+        }
+      }
+    }
+  }
+
+  private async place(source: string, destDir: string, intoDir: boolean): Promise<void> {
+    if (lstatSync(source).isDirectory()) {
+      // Docker copies a directory's contents; symlinks stay symlinks.
+      await mkdir(destDir, { recursive: true });
+      await run('cp', ['-a', `${source}/.`, destDir]);
+    } else {
+      await mkdir(intoDir ? destDir : dirname(destDir), { recursive: true });
+      await run('cp', ['-a', source, destDir]);
+    }
+  }
+}
+
+interface Exit {
+  code: number | null;
+  output: string;
+}
+function runNode(cwd: string, cmd: readonly string[], env: Record<string, string>, timeoutMs = 30_000) {
+  const child = spawn(process.execPath, cmd.slice(1), {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<Exit>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+  return { child, exited, output: () => output };
+}
+
+async function httpStatus(url: string): Promise<number> {
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('Dockerfile', () => {
+  it('has a production and a dev target per component, non-root, with the contract commands', () => {
+    for (const c of COMPONENTS) {
+      for (const target of [c, `${c}-dev`]) {
+        const stage = dockerfile.stages.get(target);
+        expect(stage).toBeDefined();
+        const last = (op: string) => stage!.instructions.filter((i) => i.op === op).pop()?.args;
+        expect(last('USER')).toBe('10001:10001');
+        expect(last('EXPOSE')).toBe(PRODUCTION_TARGETS[c].port);
+        const cmd = JSON.parse(last('CMD')!) as string[];
+        if (target === c) expect(cmd).toEqual(PRODUCTION_TARGETS[c].cmd);
+        else expect(cmd).toEqual(['node', '--watch', PRODUCTION_TARGETS[c].cmd[1]]);
+      }
+      // A production image never derives from a stage holding the dev dependencies.
+      const chain: string[] = [];
+      for (let s = dockerfile.stages.get(c); s; s = dockerfile.stages.get(s.from)) chain.push(s.name);
+      expect(chain).not.toContain('deps');
+      expect(dockerfile.stages.get(chain[chain.length - 1]!)!.from).toMatch(/^(node:20-|\$\{NODE_IMAGE\})/);
+    }
+    expect(dockerfile.args.NODE_IMAGE).toMatch(/^node:20-bookworm-slim/);
+  });
+
+  it('has a build context, through .dockerignore, of manifests and sources only', () => {
+    const ignored = dockerignore();
+    for (const kept of [
+      'package.json',
+      'package-lock.json',
+      'services/api/src/main.ts',
+      'operator/src/main.ts',
+    ])
+      expect(ignored(kept)).toBe(false);
+    for (const gone of [
+      'node_modules/zod/package.json',
+      'services/api/dist/main.js',
+      'services/api/src/app.test.ts',
+      '.git/HEAD',
+      '.env',
+      'charts/shopstream/Chart.yaml',
+      'tests/integration/charts/dev-tooling.int.test.ts',
+    ])
+      expect(ignored(gone)).toBe(true);
+    for (const c of COMPONENTS)
+      for (const src of contextSources(c)) expect(existsSync(join(repoRoot, src))).toBe(true);
+  });
+
+  describe('the production targets, assembled from the stages and run from their files alone', () => {
+    const env = infraEnv();
+    let work: string;
+    const images = {} as Record<Component, string>;
+    let db: TestDatabase;
+
+    beforeAll(async () => {
+      work = await mkdtemp(join(tmpdir(), 'images-'));
+      const runner = new StageRunner(join(work, 'stages'));
+      await mkdir(join(work, 'stages'));
+      for (const c of COMPONENTS) images[c] = await runner.build(c);
+      // The dev targets are their build stage plus a chown: their entry point is there too.
+      for (const c of COMPONENTS) {
+        const devFrom = dockerfile.stages.get(`${c}-dev`)!.from;
+        expect(neededStages(c).has(devFrom)).toBe(true);
+        expect(existsSync(join(await runner.build(devFrom), PRODUCTION_TARGETS[c].cmd[1]))).toBe(true);
+      }
+      db = await createTestDatabase('images');
+    }, 600_000);
+    afterAll(async () => {
+      await db?.drop();
+      if (work) await rm(work, { recursive: true, force: true });
+    });
+
+    it('holds the entry points and production dependencies only', () => {
+      for (const c of COMPONENTS) {
+        const dir = images[c];
+        expect(statSync(join(dir, PRODUCTION_TARGETS[c].cmd[1])).isFile()).toBe(true);
+        // Dev-only packages of the lockfile stay out: the compiler, the test runner, the types.
+        for (const dev of ['typescript', 'jest', '@swc/core', 'eslint', '@types/pg', 'tsx'])
+          expect(existsSync(join(dir, 'node_modules', dev))).toBe(false);
+        expect(walk(join(dir, 'services')).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual(
+          [],
+        );
+        expect(walk(join(dir, 'services')).filter((f) => /\.test\./.test(f))).toEqual([]);
+      }
+      // Each image carries the workspaces it imports, not the others.
+      expect(existsSync(join(images.api, 'services/relay/dist'))).toBe(false);
+      expect(existsSync(join(images.relay, 'node_modules/@kubernetes/client-node'))).toBe(false);
+      expect(existsSync(join(images.operator, 'node_modules/@kubernetes/client-node'))).toBe(true);
+      expect(existsSync(join(images.api, 'node_modules/swagger-ui-dist'))).toBe(true);
+      expect(existsSync(join(images.api, 'services/shared/dist/db/migrate-cli.js'))).toBe(true);
+    });
+
+    it.each(COMPONENTS)(
+      '%s: a bad environment fails on configuration, not on a missing module',
+      async (c) => {
+        const { code, output } = await runNode(images[c], PRODUCTION_TARGETS[c].cmd, {
+          LOG_LEVEL: 'chatty',
+        }).exited;
+        expect(code).toBe(1);
+        expect(output).toContain('invalid configuration');
+        expect(output).toContain('LOG_LEVEL');
+        expect(output).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
+      },
+    );
+
+    it('api: the migration command and the server run against PostgreSQL', async () => {
+      const migrate = await runNode(images.api, ['node', 'services/shared/dist/db/migrate-cli.js'], {
+        DATABASE_URL: db.url,
+      }).exited;
+      expect(migrate.output).not.toMatch(/ERR_MODULE_NOT_FOUND/);
+      expect(migrate.code).toBe(0);
+
+      const port = await freePort();
+      const api = runNode(
+        images.api,
+        PRODUCTION_TARGETS.api.cmd,
+        { DATABASE_URL: db.url, JWT_SECRET: 'x'.repeat(48), PORT: String(port), HOST: '127.0.0.1' },
+        120_000,
+      );
+      try {
+        await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/readyz`)) === 200, {
+          description: `the api from the image files to be ready (${api.output()})`,
+        });
+        // Swagger UI is served from swagger-ui-dist's files in the production node_modules.
+        const docs = await fetch(`http://127.0.0.1:${port}/docs`);
+        expect(docs.status).toBe(200);
+        const html = await docs.text();
+        const asset = /(?:src|href)="([^"]+\.(?:js|css))"/.exec(html)?.[1];
+        expect(asset).toBeDefined();
+        expect(await httpStatus(new URL(asset!, `http://127.0.0.1:${port}/docs/`).toString())).toBe(200);
+      } finally {
+        api.child.kill('SIGTERM');
+      }
+      expect((await api.exited).code).toBe(0);
+    });
+
+    it('relay and consumer: start against PostgreSQL and Kafka and report ready', async () => {
+      const topic = randomTopic('images');
+      const kafka = new Kafka({ brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await admin.disconnect();
+      const migrate = await runNode(images.relay, ['node', 'services/shared/dist/db/migrate-cli.js'], {
+        DATABASE_URL: db.url,
+      }).exited;
+      expect(migrate.code).toBe(0);
+
+      for (const c of ['relay', 'consumer'] as const) {
+        const port = await freePort();
+        const proc = runNode(
+          images[c],
+          PRODUCTION_TARGETS[c].cmd,
+          {
+            DATABASE_URL: db.url,
+            KAFKA_BROKERS: env.kafkaBrokers,
+            METRICS_PORT: String(port),
+            METRICS_HOST: '127.0.0.1',
+            CONSUMER_TOPIC: topic,
+            CONSUMER_GROUP_ID: `${topic}-group`,
+          },
+          120_000,
+        );
+        try {
+          await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/readyz`)) === 200, {
+            description: `the ${c} from the image files to be ready (${proc.output()})`,
+            timeoutMs: 60_000,
+          });
+          expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('shopstream_');
+        } finally {
+          proc.child.kill('SIGTERM');
+        }
+        await proc.exited;
+      }
+    }, 180_000);
+
+    it('operator: starts against the kube-apiserver', async () => {
+      const kc = kubeConfig();
+      const core = kc.makeApiClient(CoreV1Api);
+      const namespace = randomNamespace('images');
+      await installPipelineCrd(kc);
+      await core.createNamespace({ body: { metadata: { name: namespace } } });
+      const port = await freePort();
+      const proc = runNode(
+        images.operator,
+        PRODUCTION_TARGETS.operator.cmd,
+        {
+          KUBECONFIG: env.kubeconfig,
+          OPERATOR_NAMESPACE: namespace,
+          WATCH_NAMESPACE: namespace,
+          METRICS_PORT: String(port),
+          METRICS_HOST: '127.0.0.1',
+        },
+        120_000,
+      );
+      try {
+        await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/healthz`)) === 200, {
+          description: `the operator from the image files to serve /healthz (${proc.output()})`,
+        });
+        expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain(
+          'shopstream_operator_',
+        );
+      } finally {
+        proc.child.kill('SIGTERM');
+        await proc.exited;
+        await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+      }
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Tiltfile
+
+/** Tilt's builtins as stubs: helm and local() run for real, the rest records what Tilt would do. */
+const TILT_STUB = String.raw`
+import ast, json, os, subprocess, sys, yaml
+
+repo, context, flags = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+source = open(os.path.join(repo, 'Tiltfile')).read()
+tree = ast.parse(source, 'Tiltfile')
+
+# Python constructs Starlark does not have (Tilt enables while, sets, recursion, top-level if/for).
+BANNED = (ast.ClassDef, ast.Try, ast.With, ast.Import, ast.ImportFrom, ast.JoinedStr, ast.Global,
+          ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.AsyncFunctionDef, ast.Await, ast.Raise,
+          ast.Assert, ast.Delete, ast.GeneratorExp, ast.NamedExpr, ast.Is, ast.IsNot, ast.SetComp)
+problems = ['line %d: %s is not Starlark' % (n.lineno if hasattr(n, 'lineno') else 0, type(n).__name__)
+            for n in ast.walk(tree) if isinstance(n, BANNED)]
+problems += ['line %d: the first load() must come before use' % n.lineno for n in ast.walk(tree)
+             if isinstance(n, ast.Call) and getattr(n.func, 'id', '') == 'load' and n.col_offset != 0]
+
+class TiltFail(Exception):
+    pass
+
+class Blob(str):
+    pass
+
+record = {'problems': problems, 'failed': None, 'objects': [], 'resources': [], 'k8s_resources': [],
+          'builds': [], 'locals': [], 'watched': [], 'helm': [], 'k8s_yaml_files': []}
+
+def check_path(p):
+    if not os.path.exists(os.path.join(repo, p)):
+        raise TiltFail('path does not exist: %s' % p)
+
+def parse(text):
+    return [o for o in yaml.safe_load_all(text) if o]
+
+def k8s_yaml(x):
+    if isinstance(x, Blob):
+        record['objects'] += parse(x)
+    else:
+        for p in ([x] if isinstance(x, str) else x):
+            check_path(p)
+            record['k8s_yaml_files'].append(p)
+            record['objects'] += parse(open(os.path.join(repo, p)).read())
+
+def local(cmd, quiet=False, echo_off=False, **kw):
+    out = subprocess.run(cmd, shell=isinstance(cmd, str), cwd=repo, capture_output=True, text=True)
+    record['locals'].append({'cmd': cmd, 'quiet': quiet, 'echo_off': echo_off, 'code': out.returncode})
+    if out.returncode != 0:
+        raise TiltFail('local(%s) failed: %s' % (cmd, out.stderr))
+    return Blob(out.stdout)
+
+def helm(path, name='', namespace='', values=[], set=[], **kw):
+    cmd = [os.environ['HELM'], 'template', name or 'chart', path, '--include-crds']
+    if namespace:
+        cmd += ['--namespace', namespace]
+    for v in values:
+        check_path(v)
+        cmd += ['--values', v]
+    for s in set:
+        cmd += ['--set', s]
+    record['helm'].append(cmd[1:])
+    out = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise TiltFail('helm template failed: %s' % out.stderr)
+    objs = parse(out.stdout)
+    if namespace:
+        # What Tilt's helm() does: every object gets the namespace unless it names one.
+        for o in objs:
+            o.setdefault('metadata', {}).setdefault('namespace', namespace)
+    return Blob(yaml.safe_dump_all(objs))
+
+def decode_yaml_stream(text):
+    return parse(text)
+
+def resource(kind, name, **kw):
+    record['resources'].append(dict(kw, kind=kind, name=name))
+
+def helm_repo(name, url, resource_name='', **kw):
+    resource('helm_repo', resource_name or name, url=url, resource_deps=[], **kw)
+
+def helm_resource(name, chart, namespace=None, flags=None, resource_deps=[], port_forwards=[], **kw):
+    resource('helm_resource', name, chart=chart, namespace=namespace, flags=flags or [],
+             resource_deps=resource_deps, port_forwards=port_forwards, **kw)
+
+def load(module, *names):
+    if module != 'ext://helm_resource' or set(names) - {'helm_resource', 'helm_repo'}:
+        raise TiltFail('unexpected load(%s, %s)' % (module, names))
+
+def local_resource(name, cmd=None, serve_cmd=None, resource_deps=[], **kw):
+    resource('local_resource', name, cmd=cmd, serve_cmd=serve_cmd, resource_deps=resource_deps, **kw)
+
+def k8s_resource(workload='', new_name='', objects=[], port_forwards=[], resource_deps=[], links=[], **kw):
+    record['k8s_resources'].append({'workload': workload, 'new_name': new_name, 'objects': objects,
+        'port_forwards': port_forwards, 'resource_deps': resource_deps, 'links': links})
+
+def docker_build(ref, context, target='', only=[], live_update=[], dockerfile='Dockerfile', **kw):
+    record['builds'].append({'ref': ref, 'context': context, 'target': target, 'only': only,
+                             'live_update': live_update, 'dockerfile': dockerfile})
+
+def watch_file(p):
+    check_path(p)
+    record['watched'].append(p)
+
+def fail(msg):
+    raise TiltFail(msg)
+
+class Config:
+    def define_bool(self, name, usage=''):
+        pass
+    def parse(self):
+        return flags
+
+env = {
+    'load': load, 'config': Config(), 'k8s_context': lambda: context, 'allow_k8s_contexts': lambda c: None,
+    'fail': fail, 'local': local, 'k8s_yaml': k8s_yaml, 'helm': helm, 'decode_yaml_stream': decode_yaml_stream,
+    'helm_repo': helm_repo, 'helm_resource': helm_resource, 'local_resource': local_resource,
+    'k8s_resource': k8s_resource, 'docker_build': docker_build, 'watch_file': watch_file,
+    'sync': lambda src, dest: {'sync': [src, dest]},
+    'run': lambda cmd, trigger=[]: {'run': cmd, 'trigger': trigger},
+    'fall_back_on': lambda files: {'fall_back_on': files},
+    'port_forward': lambda local_port, container_port=None, name='', link_path='', **kw:
+        {'local': local_port, 'container': container_port or local_port, 'name': name, 'link_path': link_path},
+    'link': lambda url, name='': {'url': url, 'name': name},
+}
+try:
+    exec(compile(tree, 'Tiltfile', 'exec'), env)
+except TiltFail as e:
+    record['failed'] = str(e)
+print(json.dumps(record))
+`;
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+interface PortForward {
+  local: number;
+  container: number;
+  name: string;
+  link_path: string;
+}
+interface TiltRecord {
+  problems: string[];
+  failed: string | null;
+  objects: K8sObject[];
+  resources: { kind: string; name: string; resource_deps: string[]; [k: string]: unknown }[];
+  k8s_resources: {
+    workload: string;
+    new_name: string;
+    objects: string[];
+    port_forwards: PortForward[];
+    resource_deps: string[];
+    links: { url: string; name: string }[];
+  }[];
+  builds: {
+    ref: string;
+    context: string;
+    target: string;
+    only: string[];
+    dockerfile: string;
+    live_update: (
+      { sync: [string, string] } | { run: string; trigger: string[] } | { fall_back_on: string[] }
+    )[];
+  }[];
+  locals: { cmd: string | string[]; quiet: boolean; echo_off: boolean }[];
+  watched: string[];
+  helm: string[][];
+}
+
+interface PodSpec {
+  containers: {
+    name: string;
+    image: string;
+    ports?: { containerPort: number }[];
+    env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    securityContext?: { readOnlyRootFilesystem?: boolean };
+  }[];
+}
+const podSpec = (o: K8sObject): PodSpec => (o.spec as { template: { spec: PodSpec } }).template.spec;
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicaSet', 'Pod'];
+
+describe('Tiltfile', () => {
+  const env = infraEnv();
+  let work: string;
+  let home: string;
+
+  const tilt = async (context: string, flags: Record<string, boolean> = {}): Promise<TiltRecord> => {
+    const { stdout } = await run(
+      'python3',
+      [join(work, 'tilt_stub.py'), repoRoot, context, JSON.stringify(flags)],
+      {
+        env: {
+          PATH: `${dirname(env.helm)}:${process.env.PATH ?? ''}`,
+          HELM: env.helm,
+          HOME: home,
+          TMPDIR: work,
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    return JSON.parse(stdout) as TiltRecord;
+  };
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'tilt-'));
+    home = join(work, 'home');
+    await mkdir(home);
+    await writeFile(join(work, 'tilt_stub.py'), TILT_STUB);
+  });
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('is Starlark that refuses any kube context but kind-*, before touching anything', async () => {
+    for (const context of [
+      'gke_prod_europe-west1_shop',
+      'docker-desktop',
+      'kubernetes-admin@kubernetes',
+      'kind',
+    ]) {
+      const rec = await tilt(context);
+      expect(rec.problems).toEqual([]);
+      expect(rec.failed).toContain(`refusing to run against kube context "${context}"`);
+      expect(rec.objects).toEqual([]);
+      expect(rec.locals).toEqual([]);
+      expect(rec.builds).toEqual([]);
+    }
+    expect(existsSync(join(home, '.cache'))).toBe(false);
+  });
+
+  describe('on kind with the default flags', () => {
+    let rec: TiltRecord;
+    const kc = kubeConfig();
+    const core = kc.makeApiClient(CoreV1Api);
+    const namespace = randomNamespace('tilt');
+
+    beforeAll(async () => {
+      rec = await tilt('kind-shopstream');
+      await installPipelineCrd(kc);
+      for (const crd of ['kafkas.kafka.strimzi.io.yaml', 'kafkanodepools.kafka.strimzi.io.yaml'])
+        await installFixtureCrd(kc, crd);
+      await core.createNamespace({ body: { metadata: { name: namespace } } });
+    }, 120_000);
+    afterAll(async () => {
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    });
+
+    const byKind = (kind: string) => rec.objects.filter((o) => o.kind === kind);
+    const named = (kind: string, name: string) => byKind(kind).find((o) => o.metadata.name === name);
+
+    it('loads', () => {
+      expect(rec.problems).toEqual([]);
+      expect(rec.failed).toBeNull();
+      for (const p of rec.watched) expect(existsSync(join(repoRoot, p))).toBe(true);
+      // The umbrella is rendered from a scratch copy: no packaged dependency lands in the repo.
+      expect(existsSync(join(repoRoot, 'charts/shopstream/charts'))).toBe(false);
+      expect(rec.helm[0]).toEqual(expect.arrayContaining(['--values', 'charts/shopstream/values-dev.yaml']));
+    });
+
+    it('applies objects the real kube-apiserver accepts', async () => {
+      // Into a random namespace: the stack's own `shop` would outlive the test (no controller-manager).
+      const objects = rec.objects
+        .filter((o) => o.kind !== 'Namespace')
+        .map((o) => (o.metadata.namespace === 'shop' ? { ...o, metadata: { ...o.metadata, namespace } } : o));
+      expect(rec.objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toEqual(['shop']);
+      const file = join(work, 'tilt-objects.json');
+      await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+      const { stdout } = await run(
+        env.kubectl,
+        ['--kubeconfig', env.kubeconfig, 'apply', '--dry-run=server', '--validate=strict', '-f', file],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
+      expect(stdout.trim().split('\n')).toHaveLength(objects.length);
+      for (const kind of ['Deployment', 'Job', 'Kafka', 'KafkaNodePool', 'ProductPipeline', 'Secret'])
+        expect(byKind(kind).length).toBeGreaterThan(0);
+    });
+
+    it('generates the dev Secrets outside the repository, once, never echoed', async () => {
+      const secretsRun = rec.locals.find((l) => JSON.stringify(l.cmd).includes('dev-secrets.sh'))!;
+      expect(secretsRun).toMatchObject({ quiet: true, echo_off: true });
+      const file = join(home, '.cache/shopstream/kind-dev-secrets.env');
+      expect(statSync(file).mode & 0o077).toBe(0);
+      const db = named('Secret', 'shopstream-db')!;
+      const jwt = named('Secret', 'shopstream-jwt')!;
+      const password = db.stringData!.password!;
+      expect(password).toMatch(/^[0-9a-f]{48}$/);
+      expect(db.stringData!.url).toBe(
+        `postgres://shopstream:${password}@shopstream-postgres.shop.svc:5432/shopstream`,
+      );
+      expect(jwt.stringData!.secret!.length).toBeGreaterThanOrEqual(32);
+      expect(await readFile(file, 'utf8')).toContain(password);
+      // A reload keeps the database's password.
+      const again = await tilt('kind-shopstream');
+      expect(again.objects.find((o) => o.metadata.name === 'shopstream-db')!.stringData).toEqual(
+        db.stringData,
+      );
+      const tracked = (
+        await run('git', ['grep', '-l', password], { cwd: repoRoot }).catch(() => ({ stdout: '' }))
+      ).stdout;
+      expect(tracked).toBe('');
+    });
+
+    it('gives every secretKeyRef of the stack a Secret and key it creates', () => {
+      const secrets = new Map(byKind('Secret').map((s) => [s.metadata.name, s]));
+      let refs = 0;
+      for (const o of rec.objects.filter((x) => ['Deployment', 'Job'].includes(x.kind))) {
+        for (const c of podSpec(o).containers)
+          for (const e of c.env ?? []) {
+            const ref = e.valueFrom?.secretKeyRef;
+            if (!ref) continue;
+            refs++;
+            const secret = secrets.get(ref.name);
+            expect({ object: o.metadata.name, ref, found: Boolean(secret) }).toMatchObject({ found: true });
+            expect(Object.keys(secret!.stringData ?? secret!.data ?? {})).toContain(ref.key);
+          }
+      }
+      expect(refs).toBeGreaterThanOrEqual(5);
+    });
+
+    it('groups resources the way Tilt assembles them, with explicit order and port-forwards', () => {
+      const workloads = rec.objects.filter((o) => WORKLOAD_KINDS.includes(o.kind));
+      const names = new Set<string>(workloads.map((w) => w.metadata.name));
+      const fragments = new Map<string, number>();
+      for (const o of rec.objects) {
+        const parts = [o.metadata.name, o.kind.toLowerCase(), o.metadata.namespace ?? 'default'];
+        for (let i = 1; i <= 3; i++) {
+          const f = parts.slice(0, i).join(':');
+          fragments.set(f, (fragments.get(f) ?? 0) + 1);
+        }
+      }
+      for (const r of rec.k8s_resources) {
+        if (r.workload) {
+          expect(names.has(r.workload)).toBe(true);
+          names.delete(r.workload);
+          names.add(r.new_name || r.workload);
+        } else {
+          expect(r.new_name).toBeTruthy();
+          names.add(r.new_name);
+        }
+        for (const f of r.objects)
+          expect({ fragment: f, matches: fragments.get(f) }).toEqual({ fragment: f, matches: 1 });
+      }
+      for (const r of rec.resources) names.add(r.name);
+
+      // Every dependency exists, and there is no cycle.
+      const deps = new Map<string, string[]>();
+      for (const r of rec.k8s_resources) deps.set(r.new_name || r.workload, r.resource_deps);
+      for (const r of rec.resources) deps.set(r.name, r.resource_deps);
+      for (const [name, ds] of deps)
+        for (const d of ds) expect({ name, dep: d, known: names.has(d) }).toMatchObject({ known: true });
+      const depth = (n: string, seen: string[] = []): number => {
+        if (seen.includes(n)) throw new Error(`resource_deps cycle: ${[...seen, n].join(' → ')}`);
+        return 1 + Math.max(0, ...(deps.get(n) ?? []).map((d) => depth(d, [...seen, n])));
+      };
+      const dependsOn = (n: string, target: string): boolean =>
+        (deps.get(n) ?? []).some((d) => d === target || dependsOn(d, target));
+      for (const n of deps.keys()) depth(n);
+
+      expect(dependsOn('shopstream-api', 'postgres')).toBe(true);
+      expect(dependsOn('shopstream-api', 'migrations')).toBe(true);
+      expect(dependsOn('migrations', 'dev-secrets')).toBe(true);
+      for (const w of ['shopstream-relay', 'shopstream-consumer']) {
+        expect(dependsOn(w, 'migrations')).toBe(true);
+        expect(dependsOn(w, 'kafka-ready')).toBe(true);
+      }
+      expect(dependsOn('kafka', 'strimzi-operator')).toBe(true);
+      expect(dependsOn('strimzi-operator', 'strimzi')).toBe(true);
+      expect(dependsOn('pipeline', 'kafka-ready')).toBe(true);
+      expect(dependsOn('pipeline', 'shopstream-operator')).toBe(true);
+      const strimzi = rec.resources.find((r) => r.name === 'strimzi-operator')!;
+      expect(strimzi).toMatchObject({
+        kind: 'helm_resource',
+        chart: 'strimzi/strimzi-kafka-operator',
+        namespace: 'shop',
+      });
+
+      // Port-forwards reach a port the workload's container listens on.
+      const ports: Record<string, number> = {
+        'shopstream-api': 8080,
+        'shopstream-relay': 9464,
+        'shopstream-consumer': 9465,
+        'shopstream-operator': 9466,
+      };
+      for (const [workload, port] of Object.entries(ports)) {
+        const r = rec.k8s_resources.find((x) => x.workload === workload)!;
+        expect(r.port_forwards.map((p) => p.container)).toContain(port);
+        const containerPorts = podSpec(named('Deployment', workload)!).containers.flatMap((c) =>
+          (c.ports ?? []).map((p) => p.containerPort),
+        );
+        expect(containerPorts).toContain(port);
+      }
+      const api = rec.k8s_resources.find((x) => x.workload === 'shopstream-api')!;
+      expect(api.links.map((l) => l.url)).toContain('http://localhost:8080/docs');
+    });
+
+    it('builds every shopstream image the stack runs, from Dockerfile targets with live update', () => {
+      const images = new Set(
+        rec.objects
+          .filter((o) => WORKLOAD_KINDS.includes(o.kind))
+          .flatMap((o) => podSpec(o).containers.map((c) => c.image.replace(/:[^:/]+$/, '')))
+          .filter((i) => i.startsWith('ghcr.io/shopstream/')),
+      );
+      expect([...images].sort()).toEqual(COMPONENTS.map((c) => `ghcr.io/shopstream/${c}`).sort());
+      expect(rec.builds.map((b) => b.ref).sort()).toEqual([...images].sort());
+      for (const b of rec.builds) {
+        const component = b.ref.split('/').pop()!;
+        expect(b.target).toBe(`${component}-dev`);
+        expect(dockerfile.stages.has(b.target)).toBe(true);
+        // The build context Tilt sends (only=) holds every context path the target's stages copy.
+        for (const src of contextSources(b.target))
+          expect({ src, covered: b.only.some((o) => src === o || src.startsWith(`${o}/`)) }).toEqual({
+            src,
+            covered: true,
+          });
+        for (const o of b.only) expect(existsSync(join(repoRoot, o))).toBe(true);
+        const syncs = b.live_update.flatMap((s) => ('sync' in s ? [s.sync] : []));
+        expect(syncs.length).toBeGreaterThan(0);
+        for (const [src, dest] of syncs) {
+          expect(existsSync(join(repoRoot, src))).toBe(true);
+          expect(dest).toBe(`/app/${src}`);
+          expect(contextSources(b.target)).toContain(src);
+        }
+        const runStep = b.live_update.find((s) => 'run' in s) as { run: string } | undefined;
+        expect(runStep?.run).toMatch(/tsc -b (services\/\w+|operator)$/);
+      }
+      // Live update writes into the container: the dev render lifts the read-only root filesystem.
+      for (const c of COMPONENTS) {
+        const d = named('Deployment', `shopstream-${c}`)!;
+        expect(podSpec(d).containers[0]!.securityContext?.readOnlyRootFilesystem).toBe(false);
+      }
+    });
+
+    it('ships k8s/samples/productpipeline-kind-strimzi.yaml as the pipeline it deploys', async () => {
+      const deployed = named('ProductPipeline', 'products')!;
+      const [sample] = await sampleObjects();
+      expect(sample!.metadata).toMatchObject({
+        name: deployed.metadata.name,
+        namespace: deployed.metadata.namespace,
+      });
+      expect(sample!.spec).toEqual(deployed.spec);
+      const spec = sample!.spec as {
+        kafka: { clusterRef: { name: string; namespace: string } };
+        relay: { deploymentRef: { name: string } };
+        consumers: { deploymentRef: { name: string } }[];
+      };
+      expect(named('Kafka', spec.kafka.clusterRef.name)?.metadata.namespace).toBe(
+        spec.kafka.clusterRef.namespace,
+      );
+      expect(named('Deployment', spec.relay.deploymentRef.name)).toBeDefined();
+      for (const c of spec.consumers) expect(named('Deployment', c.deploymentRef.name)).toBeDefined();
+    });
+  });
+
+  it('with --prod-images builds the production targets and keeps the root filesystem read-only', async () => {
+    const rec = await tilt('kind-shopstream', { 'prod-images': true });
+    expect(rec.failed).toBeNull();
+    expect(rec.builds.map((b) => b.target).sort()).toEqual([...COMPONENTS].sort());
+    for (const b of rec.builds) expect(b.live_update).toEqual([]);
+    for (const c of COMPONENTS) {
+      const d = rec.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === `shopstream-${c}`)!;
+      expect(podSpec(d).containers[0]!.securityContext?.readOnlyRootFilesystem).toBe(true);
+    }
+  });
+
+  it('with --monitoring adds Prometheus and Grafana and waits for their CRDs', async () => {
+    const rec = await tilt('kind-shopstream', { monitoring: true });
+    expect(rec.failed).toBeNull();
+    expect(rec.resources.find((r) => r.name === 'kube-prometheus-stack')).toMatchObject({
+      kind: 'helm_resource',
+    });
+    const grafana = rec.resources.find((r) => r.name === 'grafana')!;
+    expect(JSON.stringify(grafana.serve_cmd)).toContain('3000:');
+    const monitors = rec.k8s_resources.find((r) => r.new_name === 'monitors')!;
+    expect(monitors.resource_deps).toContain('kube-prometheus-stack');
+    expect(monitors.objects.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/** The kind sample, parsed by python3 (the test workspace has no YAML library of its own). */
+async function sampleObjects(): Promise<K8sObject[]> {
+  const { stdout } = await run('python3', [
+    '-c',
+    'import json,sys,yaml; print(json.dumps([o for o in yaml.safe_load_all(open(sys.argv[1])) if o]))',
+    join(repoRoot, 'k8s/samples/productpipeline-kind-strimzi.yaml'),
+  ]);
+  return JSON.parse(stdout) as K8sObject[];
+}
+
+describe('k8s/kind-config.yaml', () => {
+  it('is a kind cluster config with one control-plane node', async () => {
+    const { stdout } = await run('python3', [
+      '-c',
+      'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))',
+      join(repoRoot, 'k8s/kind-config.yaml'),
+    ]);
+    const config = JSON.parse(stdout) as {
+      kind: string;
+      apiVersion: string;
+      name: string;
+      nodes: { role: string }[];
+    };
+    expect(config).toMatchObject({
+      kind: 'Cluster',
+      apiVersion: 'kind.x-k8s.io/v1alpha4',
+      name: 'shopstream',
+    });
+    expect(config.nodes.filter((n) => n.role === 'control-plane')).toHaveLength(1);
+  });
+});
