@@ -1,0 +1,247 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dashboardsDir, readRuleFile } from './observability-files.js';
+import { ofKind, prepareUmbrella } from './observability-helm.js';
+import type { Manifest, Umbrella } from './observability-helm.js';
+
+interface Deployment extends Manifest {
+  spec: {
+    replicas?: number;
+    selector: { matchLabels: Record<string, string> };
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: { containers: { name: string; ports?: { name?: string; containerPort: number }[] }[] };
+    };
+  };
+}
+
+const components = ['api', 'relay', 'consumer', 'operator'];
+const profiles = [
+  { name: 'default', values: [] as string[] },
+  { name: 'dev', values: ['values-dev.yaml'] },
+  { name: 'production', values: ['values-production.yaml'] },
+];
+
+const deploymentOf = (manifests: Manifest[], component: string) => {
+  const found = ofKind(manifests, 'Deployment').filter(
+    (d) => d.metadata.labels?.['app.kubernetes.io/name'] === component,
+  ) as Deployment[];
+  expect(found.map((d) => d.metadata.name)).toHaveLength(1);
+  return found[0]!;
+};
+
+/** Whether a label selector (matchLabels + matchExpressions) selects these labels. */
+function selects(
+  selector: {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: string; values?: string[] }[];
+  },
+  labels: Record<string, string>,
+): boolean {
+  const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpression = (selector.matchExpressions ?? []).every((e) => {
+    const value = labels[e.key];
+    if (e.operator === 'In') return value !== undefined && (e.values ?? []).includes(value);
+    if (e.operator === 'NotIn') return value === undefined || !(e.values ?? []).includes(value);
+    if (e.operator === 'Exists') return value !== undefined;
+    return value === undefined;
+  });
+  return byLabel && byExpression;
+}
+
+describe('the shopstream umbrella chart', () => {
+  let umbrella: Umbrella;
+  beforeAll(async () => {
+    umbrella = await prepareUmbrella();
+  }, 120_000);
+  afterAll(() => umbrella?.remove());
+
+  it.each(profiles)('passes helm lint --strict with the $name values', async ({ values }) => {
+    const { stdout } = await umbrella.helm([
+      'lint',
+      '--strict',
+      umbrella.chart,
+      ...values.flatMap((v) => ['--values', join(umbrella.chart, v)]),
+    ]);
+    expect(stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it.each(profiles)(
+    'renders every component, and a ProductPipeline naming the rendered relay and consumer Deployments, with the $name values',
+    async ({ values }) => {
+      const manifests = await umbrella.template({ values });
+      for (const c of components) deploymentOf(manifests, c);
+      const [pipeline, ...more] = ofKind(manifests, 'ProductPipeline') as (Manifest & {
+        spec: {
+          kafka: { topicManagement: string; clusterRef?: { name: string; namespace: string } };
+          relay: { deploymentRef: { name: string }; databaseSecretRef: { name: string; key: string } };
+          consumers: { groupId: string; deploymentRef: { name: string }; topics: string[] }[];
+        };
+      })[];
+      expect(more).toHaveLength(0);
+      expect(pipeline!.apiVersion).toBe('shopstream.io/v1alpha1');
+      expect(pipeline!.spec.kafka.topicManagement).toBe('Strimzi');
+      expect(pipeline!.spec.relay.deploymentRef.name).toBe(deploymentOf(manifests, 'relay').metadata.name);
+      expect(pipeline!.spec.consumers.map((c) => c.deploymentRef.name)).toEqual([
+        deploymentOf(manifests, 'consumer').metadata.name,
+      ]);
+      expect(pipeline!.spec.relay.databaseSecretRef).toEqual({ name: 'shopstream-db', key: 'url' });
+      // The relay's replicas belong to the pipeline's scaling.
+      expect(deploymentOf(manifests, 'relay').spec.replicas).toBeUndefined();
+    },
+  );
+
+  it('renders a KRaft Strimzi Kafka and its dual-role KafkaNodePool only with the dev values', async () => {
+    expect(ofKind(await umbrella.template(), 'Kafka')).toHaveLength(0);
+    expect(ofKind(await umbrella.template({ values: ['values-production.yaml'] }), 'Kafka')).toHaveLength(0);
+
+    const dev = await umbrella.template({ values: ['values-dev.yaml'] });
+    const [kafka] = ofKind(dev, 'Kafka') as (Manifest & {
+      spec: { kafka: { version: string; listeners: { port: number }[] }; zookeeper?: unknown };
+    })[];
+    expect(kafka!.apiVersion).toBe('kafka.strimzi.io/v1beta2');
+    expect(kafka!.metadata.annotations).toMatchObject({
+      'strimzi.io/kraft': 'enabled',
+      'strimzi.io/node-pools': 'enabled',
+    });
+    expect(kafka!.spec.kafka.version).toMatch(/^4\./);
+    expect(kafka!.spec.zookeeper).toBeUndefined();
+    const pools = ofKind(dev, 'KafkaNodePool') as (Manifest & {
+      spec: { replicas: number; roles: string[]; storage: { type: string } };
+    })[];
+    expect(pools).toHaveLength(1);
+    expect(pools[0]!.apiVersion).toBe('kafka.strimzi.io/v1beta2');
+    expect(pools[0]!.metadata.labels?.['strimzi.io/cluster']).toBe(kafka!.metadata.name);
+    expect(pools[0]!.spec).toMatchObject({ replicas: 1, roles: ['controller', 'broker'] });
+
+    // The pipeline and the components point at that cluster's bootstrap Service.
+    const pipeline = ofKind(dev, 'ProductPipeline')[0] as Manifest & {
+      spec: { kafka: { clusterRef: { name: string; namespace: string }; bootstrapServers: string } };
+    };
+    expect(pipeline.spec.kafka.clusterRef).toEqual({ name: kafka!.metadata.name, namespace: 'shop' });
+    expect(pipeline.spec.kafka.bootstrapServers).toBe(`${kafka!.metadata.name}-kafka-bootstrap.shop:9092`);
+    for (const c of ['relay', 'consumer']) {
+      const env = deploymentOf(dev, c).spec.template.spec.containers.flatMap(
+        (k) => (k as { env?: { name: string; value?: string }[] }).env ?? [],
+      );
+      expect(env.find((e) => e.name === 'KAFKA_BROKERS')?.value).toBe(
+        `${kafka!.metadata.name}-kafka-bootstrap:9092`,
+      );
+    }
+    for (const c of ['api', 'consumer', 'operator']) expect(deploymentOf(dev, c).spec.replicas).toBe(1);
+  });
+
+  it.each(profiles)(
+    'ships each dashboard file as a ConfigMap labelled grafana_dashboard: "1" with the same valid JSON ($name values)',
+    async ({ values }) => {
+      const configMaps = ofKind(await umbrella.template({ values }), 'ConfigMap').filter(
+        (c) => c.metadata.labels?.grafana_dashboard === '1',
+      ) as (Manifest & { data: Record<string, string> })[];
+      const shipped = new Map(configMaps.flatMap((c) => Object.entries(c.data)));
+      expect([...shipped.keys()].sort()).toEqual(['consumer-lag.json', 'pipeline-overview.json']);
+      for (const [file, json] of shipped) {
+        const dashboard = JSON.parse(json) as { title: string; uid: string };
+        expect(dashboard).toEqual(JSON.parse(await readFile(join(dashboardsDir, file), 'utf8')));
+        expect(dashboard.title).toMatch(/Pipeline overview|Consumer lag/);
+      }
+    },
+  );
+
+  it('renders the PrometheusRule with the rule file groups, plus the pipeline max replicas, only when enabled', async () => {
+    expect(ofKind(await umbrella.template(), 'PrometheusRule')).toHaveLength(0);
+    const production = await umbrella.template({
+      values: ['values-production.yaml'],
+      set: ['monitoring.prometheusRule.relayMaxReplicas.other/orders=3'],
+    });
+    const [rule] = ofKind(production, 'PrometheusRule') as (Manifest & {
+      spec: { groups: { name: string; rules: unknown[] }[] };
+    })[];
+    expect(rule!.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(rule!.metadata.labels?.release).toBe('kube-prometheus-stack');
+    const fromFile = (await readRuleFile()).groups;
+    expect(rule!.spec.groups.slice(0, fromFile.length)).toEqual(fromFile);
+    expect(rule!.spec.groups.slice(fromFile.length)).toEqual([
+      {
+        name: 'shopstream.limits',
+        rules: [
+          {
+            record: 'shopstream:relay_max_replicas',
+            expr: 'vector(3)',
+            labels: { pipeline: 'other/orders' },
+          },
+          {
+            record: 'shopstream:relay_max_replicas',
+            expr: 'vector(8)',
+            labels: { pipeline: 'shop/products' },
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('renders a PodMonitor that selects every component pod on a port that exists, only when enabled', async () => {
+    expect(ofKind(await umbrella.template(), 'PodMonitor')).toHaveLength(0);
+    const production = await umbrella.template({ values: ['values-production.yaml'] });
+    const [monitor] = ofKind(production, 'PodMonitor') as (Manifest & {
+      spec: {
+        selector: Parameters<typeof selects>[0];
+        podMetricsEndpoints: { port: string; path: string }[];
+      };
+    })[];
+    expect(monitor!.apiVersion).toBe('monitoring.coreos.com/v1');
+    const expectedPorts: Record<string, number> = { api: 8080, relay: 9464, consumer: 9465, operator: 9466 };
+    for (const c of components) {
+      const pod = deploymentOf(production, c).spec.template;
+      expect({ c, selected: selects(monitor!.spec.selector, pod.metadata.labels) }).toEqual({
+        c,
+        selected: true,
+      });
+      const ports = pod.spec.containers.flatMap((k) => k.ports ?? []);
+      const scraped = monitor!.spec.podMetricsEndpoints
+        .map((e) => ports.find((p) => p.name === e.port))
+        .filter((p) => p !== undefined);
+      expect({ c, ports: scraped.map((p) => p.containerPort) }).toEqual({ c, ports: [expectedPorts[c]] });
+    }
+    // Nothing else in the release (e.g. the migration Job) is scraped.
+    for (const job of ofKind(production, 'Job') as unknown as Deployment[]) {
+      expect(selects(monitor!.spec.selector, job.spec.template.metadata.labels ?? {})).toBe(false);
+    }
+  });
+
+  it('turns on PodDisruptionBudgets and NetworkPolicies for every component in production', async () => {
+    const production = await umbrella.template({ values: ['values-production.yaml'] });
+    for (const kind of ['PodDisruptionBudget', 'NetworkPolicy']) {
+      const selected = ofKind(production, kind).map((m) => {
+        const spec = m.spec as { selector?: object; podSelector?: object };
+        const selector = (spec.selector ?? spec.podSelector) as Parameters<typeof selects>[0];
+        return components.find((c) =>
+          selects(selector, deploymentOf(production, c).spec.template.metadata.labels),
+        );
+      });
+      expect({ kind, components: [...new Set(selected)].sort() }).toEqual({
+        kind,
+        components: [...components].sort(),
+      });
+    }
+    for (const c of ['api', 'consumer', 'operator']) {
+      expect(deploymentOf(production, c).spec.replicas).toBeGreaterThan(1);
+    }
+  });
+
+  it.each([
+    ['a Kafka without nodes', ['strimzi.kafka.replicas=0'], /replicas/],
+    ['Kafka 3 (ZooKeeper) instead of 4.x KRaft', ['strimzi.kafka.version=3.9.0'], /version/],
+    ['an unknown scaling mode', ['pipeline.relay.scaling.mode=Manual'], /mode/],
+    ['a scrape interval that is not a duration', ['monitoring.podMonitor.interval=often'], /interval/],
+    ['a key the chart does not know', ['monitoring.grafana.enabled=true'], /grafana/],
+    ['a dashboard label that is not a string map', ['monitoring.dashboards.labels=oops'], /labels/],
+    ['a topic without partitions', ['pipeline.topics[0].partitions=null'], /partitions/],
+  ])('rejects %s (values.schema.json)', async (_what, set, key) => {
+    const rejected = await umbrella.template({ set }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(rejected?.message).toMatch(/values don't meet the specifications of the schema/);
+    expect(rejected?.message).toMatch(key);
+  });
+});
