@@ -1,4 +1,4 @@
-import { ApisApi, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { ApisApi, CustomObjectsApi, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { TopicPort } from '../controllers/topic-controller.js';
 import type { ProductPipeline, TopicSpec, TopicStatus } from '../controllers/pipeline-types.js';
@@ -17,15 +17,22 @@ interface KafkaTopic extends KubernetesObject {
   };
 }
 
-/** The KafkaTopic API version the cluster serves: v1 when Strimzi offers it, else v1beta2 (discovery). */
+/**
+ * The KafkaTopic API version the cluster serves: v1 when Strimzi offers KafkaTopic there, else
+ * v1beta2 (discovery). The kind is checked per version, not just the group version: a cluster can
+ * serve kafka.strimzi.io/v1 for some kinds and not (yet) for KafkaTopic.
+ */
 export async function strimziTopicVersion(kubeConfig: KubeConfig): Promise<string> {
   const groups = await kubeConfig.makeApiClient(ApisApi).getAPIVersions();
   const strimzi = groups.groups.find((g) => g.name === STRIMZI_GROUP);
-  const versions = strimzi?.versions.map((v) => v.version) ?? [];
-  if (versions.includes('v1')) return 'v1';
-  if (versions.includes('v1beta2')) return 'v1beta2';
+  const served = strimzi?.versions.map((v) => v.version) ?? [];
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  for (const version of ['v1', 'v1beta2'].filter((v) => served.includes(v))) {
+    const resources = await custom.getAPIResources({ group: STRIMZI_GROUP, version });
+    if (resources.resources.some((r) => r.kind === 'KafkaTopic')) return version;
+  }
   throw invalidSpec(
-    `topicManagement Strimzi needs the ${STRIMZI_GROUP} API (KafkaTopic v1 or v1beta2); the cluster serves none`,
+    `topicManagement Strimzi needs the ${STRIMZI_GROUP} KafkaTopic API (v1 or v1beta2); the cluster serves none`,
   );
 }
 

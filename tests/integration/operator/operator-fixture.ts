@@ -61,13 +61,11 @@ export function pipelines(kc: KubeConfig, namespace: string) {
         { group, version, namespace, plural, name, body: { spec } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       ),
-    /** The Events recorded on the pipeline, oldest first. */
+    /** The Events recorded on the pipeline, oldest first (by etcd revision: timestamps have 1 s resolution). */
     events: async (name: string) =>
       (await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace })).items
         .filter((e) => e.involvedObject.name === name && e.involvedObject.kind === 'ProductPipeline')
-        .sort((a, b) =>
-          String(a.metadata?.creationTimestamp).localeCompare(String(b.metadata?.creationTimestamp)),
-        ),
+        .sort((a, b) => Number(a.metadata?.resourceVersion) - Number(b.metadata?.resourceVersion)),
   };
 }
 
