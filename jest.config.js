@@ -20,6 +20,7 @@ const common = {
   moduleNameMapper: {
     '^@shopstream/(shared|api|relay|consumer)$': '<rootDir>/services/$1/src/index.ts',
     '^@shopstream/operator$': '<rootDir>/operator/src/index.ts',
+    '^@shopstream/cli$': '<rootDir>/cli/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

@@ -11,6 +11,7 @@ set -euo pipefail
 . "$INFRA_DIR/lib/kafka.sh"
 . "$INFRA_DIR/lib/kube.sh"
 . "$INFRA_DIR/lib/tools.sh"
+. "$INFRA_DIR/lib/chromium.sh"
 
 check_prerequisites() {
   need java "apt-get install -y openjdk-17-jre-headless (Kafka 4 needs Java 17+)"
@@ -27,6 +28,7 @@ install_all() {
   postgres_install
   kafka_install
   promtool_install
+  chromium_install
   # The Go builds compete for the same two cores; run them one after the other.
   etcd_install
   helm_install
@@ -62,6 +64,8 @@ status() {
   row helm "$state" "$( [ -x "$HELM_BIN" ] && helm_version || echo -)" "$HELM_BIN"
   if [ -x "$PROMTOOL_BIN" ]; then state=installed; else state=missing; rc=1; fi
   row promtool "$state" "$( [ -x "$PROMTOOL_BIN" ] && promtool_version || echo -)" "$PROMTOOL_BIN"
+  if [ -x "$CHROMIUM_BIN" ]; then state=installed; else state=missing; rc=1; fi
+  row chromium "$state" "$( [ -x "$CHROMIUM_BIN" ] && chromium_version || echo -)" "$CHROMIUM_BIN"
   return $rc
 }
 

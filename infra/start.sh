@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm start`: the local main job. Installs what is missing, brings the infrastructure up, migrates
-# the local database, creates the local topics, installs the CRD and the local ProductPipeline, and
-# runs the API, two relays, a consumer and the operator until Ctrl-C.
+# the local database, creates the local topics, installs the CRD and the local ProductPipeline,
+# runs the API, two relays, a consumer and the operator, and shows the live view of the pipeline
+# (`shopstream watch`) until Ctrl-C, which stops them all.
 # Each process logs JSON lines to $SHOPSTREAM_RUN/<name>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,10 +36,14 @@ KUBECTL=("$SHOPSTREAM_CACHE/k8s-$K8S_VERSION/bin/kubectl" --kubeconfig "$SHOPSTR
 "${KUBECTL[@]}" apply -f k8s/samples/productpipeline-local.yaml >/dev/null
 
 pids=()
+stopping=
 stop_all() {
+  [ -n "$stopping" ] && return; stopping=1
+  trap '' INT # a second Ctrl-C must not cut the shutdown short
   echo; echo "stopping: ${pids[*]}"
   kill -TERM "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
+  echo "stopped; the logs are in $SHOPSTREAM_RUN/{api,relay-1,relay-2,consumer,operator}.log"
   exit 0
 }
 trap stop_all INT TERM
@@ -65,11 +70,13 @@ for _ in $(seq 60); do
   sleep 1
 done
 token=$(infra/dev-env.sh node services/api/dist/dev-token.js "$SAMPLE_SELLER")
+admin_token=$(infra/dev-env.sh sh -c 'printf %s "$ADMIN_TOKEN"')
 cat <<INFO
 
 shopstream is running.
   API        http://127.0.0.1:$API_PORT
   API docs   http://127.0.0.1:$API_PORT/docs   (OpenAPI: /openapi.json)
+  admin      http://127.0.0.1:$API_PORT/admin  (admin token: $admin_token)
   metrics    api http://127.0.0.1:$API_PORT/metrics · relays :9464 :9474 · consumer :9465 · operator :9466 (/metrics)
   database   postgres://postgres@127.0.0.1:$PG_PORT/shopstream
   Kafka      127.0.0.1:$KAFKA_PORT, topic product.events
@@ -85,11 +92,24 @@ Try it:
   curl -sS -X POST http://127.0.0.1:$API_PORT/products \\
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \\
     -d '{"seller_id":"$SAMPLE_SELLER","title":"Wireless Mouse","price":15.99,"stock":100}'
-  npm run outbox -- list
+  infra/dev-env.sh npx shopstream status      # also: lag, diagnose, outbox list, reset-offsets
   curl -sS 'http://127.0.0.1:$API_PORT/products/search?q=mouse'
   ${KUBECTL[*]} apply -f k8s/samples/offset-reset-dryrun.yaml
   ${KUBECTL[*]} get pp local -o yaml     # the reset plan is in status.consumers[0].lastReset
 
+  npm run demo -- --rate 200 --duration 20   # load, then counts in/out and commit → applied latency
+
 Ctrl-C stops the API, relays, consumer and operator; \`npm run infra -- down\` stops the infrastructure.
+The live view (\`npx shopstream watch\`) follows.
+
 INFO
-wait "${pids[@]}"
+# The live view runs in the foreground: Ctrl-C reaches it (and the services, which stop on SIGINT
+# too) and the trap stops whatever is left. If the view itself fails, the services keep running.
+watch_status=0
+SHOPSTREAM_METRICS_URLS="${SHOPSTREAM_METRICS_URLS:-api=http://127.0.0.1:$API_PORT/metrics,relay=http://127.0.0.1:9464/metrics,relay=http://127.0.0.1:9474/metrics,consumer=http://127.0.0.1:9465/metrics,operator=http://127.0.0.1:9466/metrics}" \
+  infra/dev-env.sh node cli/dist/main.js watch || watch_status=$?
+if [ "$watch_status" -ne 0 ] && [ -z "$stopping" ]; then
+  echo "the live view ended (exit $watch_status); the services keep running until Ctrl-C" >&2
+  wait "${pids[@]}" || true
+fi
+stop_all

@@ -3,7 +3,13 @@ export type { InfraEnv } from './infra.js';
 export { randomTopic, randomGroup, randomSchema, randomNamespace } from './names.js';
 export { waitFor } from './wait-for.js';
 export type { WaitOptions } from './wait-for.js';
-export { runKafkaTool, KafkaTool, consumerGroupsDryRun, consumerGroupsCommitted } from './kafka-tools.js';
+export {
+  runKafkaTool,
+  KafkaTool,
+  consumerGroupsDryRun,
+  consumerGroupsCommitted,
+  consumerGroupsDescribe,
+} from './kafka-tools.js';
 export { createTestDatabase } from './databases.js';
 export type { TestDatabase } from './databases.js';
 export { freePort, startService } from './processes.js';

@@ -29,15 +29,18 @@ export async function runKafkaTool(mainClass: string, args: string[]): Promise<s
   return stdout;
 }
 
-/** Parses kafka-consumer-groups' table: column `column` (0-based) per partition of `topic`. */
-function groupTable(out: string, topic: string, column: number): Record<number, string> {
-  const result: Record<number, string> = {};
+/** kafka-consumer-groups' table rows for `topic`, by partition: the whitespace-separated columns. */
+function groupTable(out: string, topic: string): Map<number, string[]> {
+  const rows = new Map<number, string[]>();
   for (const line of out.split('\n')) {
     const cols = line.trim().split(/\s+/);
-    if (cols[1] === topic) result[Number(cols[2])] = cols[column]!;
+    if (cols[1] === topic) rows.set(Number(cols[2]), cols);
   }
-  return result;
+  return rows;
 }
+
+const column = (rows: Map<number, string[]>, index: number): Record<number, string> =>
+  Object.fromEntries([...rows].map(([partition, cols]) => [partition, cols[index]!]));
 
 /** NEW-OFFSET per partition from `kafka-consumer-groups --reset-offsets <args> --dry-run`. */
 export async function consumerGroupsDryRun(
@@ -57,7 +60,28 @@ export async function consumerGroupsDryRun(
     ...args,
     '--dry-run',
   ]);
-  return groupTable(out, topic, 3);
+  return column(groupTable(out, topic), 3);
+}
+
+/** CURRENT-OFFSET, LOG-END-OFFSET and LAG per partition from `kafka-consumer-groups --describe` ('-' where the group never committed). */
+export async function consumerGroupsDescribe(
+  brokers: string,
+  group: string,
+  topic: string,
+): Promise<Record<number, { current: string; logEnd: string; lag: string }>> {
+  const out = await runKafkaTool(KafkaTool.consumerGroups, [
+    '--bootstrap-server',
+    brokers,
+    '--describe',
+    '--group',
+    group,
+  ]);
+  return Object.fromEntries(
+    [...groupTable(out, topic)].map(([partition, c]) => [
+      partition,
+      { current: c[3]!, logEnd: c[4]!, lag: c[5]! },
+    ]),
+  );
 }
 
 /** CURRENT-OFFSET per partition from `kafka-consumer-groups --describe` ('-' where the group never committed). */
@@ -66,12 +90,6 @@ export async function consumerGroupsCommitted(
   group: string,
   topic: string,
 ): Promise<Record<number, string>> {
-  const out = await runKafkaTool(KafkaTool.consumerGroups, [
-    '--bootstrap-server',
-    brokers,
-    '--describe',
-    '--group',
-    group,
-  ]);
-  return groupTable(out, topic, 3);
+  const described = await consumerGroupsDescribe(brokers, group, topic);
+  return Object.fromEntries(Object.entries(described).map(([p, d]) => [p, d.current]));
 }

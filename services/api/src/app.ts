@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { createAdminRoutes, createDisabledAdminRoutes } from './admin/admin-routes.js';
+import type { AdminDeps } from './admin/admin-routes.js';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '@shopstream/shared';
@@ -21,6 +23,8 @@ export interface AppDeps {
   auth: SellerAuthConfig;
   search: SearchIndex;
   pingDatabase(): Promise<void>;
+  /** The admin page; without it (no ADMIN_TOKEN) every /admin URL answers 404 ADMIN_DISABLED. */
+  admin?: AdminDeps;
 }
 
 /** The API as a Hono app; it never listens, so tests drive it with `app.request()`. */
@@ -46,5 +50,7 @@ export function createApp(deps: AppDeps): Hono {
   // Before /products/:id, which would otherwise take "search" for an id.
   app.route('/products/search', createSearchRoutes(deps.search));
   app.route('/products', createProductRoutes(deps.products, sellerAuth(deps.auth)));
+  if (deps.admin) app.route('/admin', createAdminRoutes(deps.admin));
+  else app.route('/admin', createDisabledAdminRoutes());
   return app;
 }

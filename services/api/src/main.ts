@@ -1,10 +1,61 @@
 import { serve } from '@hono/node-server';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { createLogger, ormConfig } from '@shopstream/shared';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { OutboxAdmin, createLogger, kafkaSecurityOptions, ormConfig } from '@shopstream/shared';
+import type { Logger } from '@shopstream/shared';
+import type { AdminDeps } from './admin/admin-routes.js';
+import { KafkaLagSource } from './admin/kafka-lag-source.js';
+import { unconfiguredLag } from './admin/lag-source.js';
 import { MikroOrmProductStore } from './adapters/product-store.js';
 import { PostgresSearchIndex } from './adapters/search-index.js';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
+import type { ApiConfig } from './config.js';
+
+/**
+ * The admin page's adapters, only with ADMIN_TOKEN: a small pg pool for the outbox statements it
+ * shares with the CLI, and a Kafka admin client for the lag table when KAFKA_BROKERS is set.
+ */
+function adminDeps(
+  config: ApiConfig,
+  logger: Logger,
+): { deps: AdminDeps; close(): Promise<void> } | undefined {
+  if (!config.ADMIN_TOKEN) return undefined;
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  // An idle client that loses its server emits 'error'; unhandled, that would end the process.
+  pool.on('error', (err) => logger.warn({ err }, 'admin database connection lost'));
+  const lag = config.KAFKA_BROKERS
+    ? new KafkaLagSource(
+        new Kafka({
+          clientId: 'shopstream-api-admin',
+          brokers: config.KAFKA_BROKERS,
+          logLevel: logLevel.NOTHING,
+          connectionTimeout: 3_000,
+          requestTimeout: 5_000,
+          retry: { retries: 1 },
+          ...kafkaSecurityOptions(config),
+        }).admin(),
+        {
+          groupId: config.CONSUMER_GROUP_ID,
+          topic: config.CONSUMER_TOPIC,
+          startFrom: config.CONSUMER_START_FROM,
+        },
+      )
+    : undefined;
+  return {
+    deps: {
+      adminToken: config.ADMIN_TOKEN,
+      outbox: new OutboxAdmin(pool),
+      lag: lag ?? unconfiguredLag,
+      logger,
+    },
+    close: async () => {
+      await lag?.close();
+      await pool.end();
+    },
+  };
+}
 
 /** Composition root of the API process: config, logger, ORM, app, server, graceful shutdown. */
 async function main(): Promise<void> {
@@ -13,8 +64,11 @@ async function main(): Promise<void> {
   const orm = await MikroORM.init(
     ormConfig({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DB_POOL_MAX }),
   );
+  const admin = adminDeps(config, logger);
+  if (!admin) logger.info('admin page disabled: ADMIN_TOKEN is not set');
   const app = createApp({
     logger,
+    ...(admin ? { admin: admin.deps } : {}),
     products: {
       store: new MikroOrmProductStore(orm.em),
       clock: { now: () => new Date() },
@@ -43,6 +97,7 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT_MS);
     force.unref();
     server.close(async () => {
+      await admin?.close();
       await orm.close();
       logger.info('stopped');
       process.exit(0);

@@ -11,5 +11,3 @@ export { relayOnce } from './relay-loop.js';
 export { OutboxRetention } from './retention.js';
 export { ShardOwnership } from './shard-ownership.js';
 export type { OwnedShards } from './shard-ownership.js';
-export { OutboxAdmin, OutboxAdminError } from './outbox-admin.js';
-export type { OutboxRowSummary } from './outbox-admin.js';

@@ -17,3 +17,5 @@ export { describeLag, explainStart } from './kafka/group-lag.js';
 export type { PartitionLag } from './kafka/group-lag.js';
 export { kafkaSecurityOptions } from './kafka/client-config.js';
 export type { KafkaSecurityConfig } from './kafka/client-config.js';
+export { OutboxAdmin, OutboxAdminError } from './outbox/outbox-admin.js';
+export type { OutboxRowSummary, OutboxOverview, SqlClient } from './outbox/outbox-admin.js';

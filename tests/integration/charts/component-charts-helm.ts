@@ -99,6 +99,7 @@ export function schemaConfigKeys(chart: string): Record<string, ConfigKeySchema>
 const secretStandIns: Record<string, string> = {
   DATABASE_URL: 'postgres://shop:pw@postgres.shop:5432/shop',
   JWT_SECRET: 'a-development-secret-of-at-least-32-characters',
+  ADMIN_TOKEN: 'an-admin-token-for-tests-of-32-characters+',
   KAFKA_SASL_USERNAME: 'shopstream',
   KAFKA_SASL_PASSWORD: 'kafka-password',
 };

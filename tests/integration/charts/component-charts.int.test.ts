@@ -50,7 +50,7 @@ const charts: ChartSpec[] = [
     port: 8080,
     portName: 'http',
     loadConfig: loadApiConfig,
-    managedEnv: ['DATABASE_URL', 'LOG_LEVEL', 'PORT', 'JWT_SECRET', 'JWT_JWKS_URL'],
+    managedEnv: ['DATABASE_URL', 'LOG_LEVEL', 'PORT', 'JWT_SECRET', 'JWT_JWKS_URL', 'ADMIN_TOKEN'],
     foreignKey: 'RELAY_BATCH_SIZE',
     outOfBounds: { DB_POOL_MAX: 500 },
   },

@@ -1,20 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildProductEvent, newId } from '@shopstream/shared';
 import type { ProductSnapshot } from '@shopstream/shared';
-import {
-  insertEvents,
-  productSnapshot,
-  readTopic,
-  repoRoot,
-  seedOutbox,
-  waitFor,
-} from '../../harness/index.js';
+import { insertEvents, productSnapshot, readTopic, seedOutbox, waitFor } from '../../harness/index.js';
 import { relayFixture, versionsByProduct } from './relay-fixture.js';
 import type { RelayFixture } from './relay-fixture.js';
-
-const run = promisify(execFile);
+import { runCli } from '../cli/cli-fixture.js';
 
 const snapshot = (id: string, version: number, description: string): ProductSnapshot =>
   productSnapshot(id, version, { title: 'Poster', description });
@@ -75,12 +65,9 @@ describe('a poison event (larger than the topic accepts)', () => {
     ]);
 
     // The CLI lists it as DEAD.
-    const env = { ...process.env, DATABASE_URL: f.db.url };
-    const cli = ['--import', 'tsx', 'services/relay/src/outbox-cli.ts'];
-    const listed = await run(process.execPath, [...cli, 'list', '--status', 'dead', '--json'], {
-      cwd: repoRoot,
-      env,
-    });
+    const env = { DATABASE_URL: f.db.url, KAFKA_BROKERS: f.brokers };
+    const listed = await runCli(['outbox', 'list', '--status', 'dead', '--json'], env);
+    expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { id: string }[]).map((r) => r.id)).toEqual([
       dead[0] && (await idOf(f, poisoned, 1)),
     ]);
@@ -96,7 +83,7 @@ describe('a poison event (larger than the topic accepts)', () => {
       ],
     });
     await admin.disconnect();
-    const requeued = await run(process.execPath, [...cli, 'requeue', '--all'], { cwd: repoRoot, env });
+    const requeued = await runCli(['outbox', 'requeue', '--all'], env);
     expect(requeued.stdout).toMatch(/requeued 1 DEAD event/);
 
     const total = others.length * 3 + 3;
@@ -106,25 +93,16 @@ describe('a poison event (larger than the topic accepts)', () => {
   });
 
   it('refuses bad CLI input with a message and a non-zero exit', async () => {
-    const env = { ...process.env, DATABASE_URL: f.db.url };
-    const cli = ['--import', 'tsx', 'services/relay/src/outbox-cli.ts'];
-    await expect(
-      run(process.execPath, [...cli, 'skip', 'not-a-uuid'], { cwd: repoRoot, env }),
-    ).rejects.toMatchObject({
+    const env = { DATABASE_URL: f.db.url, KAFKA_BROKERS: f.brokers };
+    expect(await runCli(['outbox', 'skip', 'not-a-uuid'], env)).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/skip needs an event id/),
     });
-    await expect(
-      run(process.execPath, [...cli, 'requeue', newId()], { cwd: repoRoot, env }),
-    ).rejects.toMatchObject({
+    expect(await runCli(['outbox', 'requeue', newId()], env)).toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/no outbox event/),
     });
-    await expect(
-      run(process.execPath, [...cli, 'list', '--status', 'lost'], { cwd: repoRoot, env }),
-    ).rejects.toMatchObject({
-      code: 2,
-    });
+    expect(await runCli(['outbox', 'list', '--status', 'lost'], env)).toMatchObject({ code: 2 });
   });
 });
 

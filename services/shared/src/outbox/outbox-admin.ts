@@ -1,6 +1,16 @@
-import type { Pool } from 'pg';
-import { OUTBOX_STATUSES } from '@shopstream/shared';
-import type { OutboxStatus } from '@shopstream/shared';
+import { OUTBOX_STATUSES } from '../db/entities/index.js';
+import type { OutboxStatus } from '../db/entities/index.js';
+
+/**
+ * The part of a `pg.Pool` the admin uses. Structural, so @shopstream/shared needs no `pg`
+ * dependency of its own and each caller passes the pool it already has.
+ */
+export interface SqlClient {
+  query<R extends Record<string, unknown> = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }>;
+}
 
 export interface OutboxRowSummary {
   id: string;
@@ -14,6 +24,14 @@ export interface OutboxRowSummary {
   lastError: string | null;
   createdAt: string;
   publishedAt: string | null;
+}
+
+export interface OutboxOverview {
+  counts: Record<OutboxStatus, number>;
+  /** Age of the oldest PENDING row; null when nothing is pending. */
+  oldestPendingAgeSeconds: number | null;
+  /** Relays whose heartbeat lease has not expired (`relay_member`). */
+  liveRelays: { owner: string; leaseUntil: string }[];
 }
 
 const columns = `id, seq, status, event_type, aggregate_id, aggregate_version, shard, attempts, last_error, created_at, published_at`;
@@ -41,14 +59,21 @@ export class OutboxAdminError extends Error {
 /**
  * Operator actions on the outbox: look at rows, requeue DEAD ones (they are published again, in
  * order, by whichever relay owns their shard) or skip a DEAD one so its product's later events flow.
+ * Shared by the CLI and the API's admin page, so both change rows with the same statements.
  */
 export class OutboxAdmin {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: SqlClient) {}
 
+  /**
+   * Rows in commit order; `afterSeq` continues after the last row of a previous page (keyset, so a
+   * page stays cheap however deep it is).
+   * @throws OutboxAdminError for an unknown status.
+   */
   async list(filter: {
     status?: OutboxStatus;
     aggregateId?: string;
     limit?: number;
+    afterSeq?: string;
   }): Promise<OutboxRowSummary[]> {
     if (filter.status && !OUTBOX_STATUSES.includes(filter.status)) {
       throw new OutboxAdminError(`unknown status ${filter.status}: one of ${OUTBOX_STATUSES.join(', ')}`);
@@ -56,8 +81,9 @@ export class OutboxAdmin {
     const { rows } = await this.pool.query(
       `select ${columns} from outbox_event
        where ($1::text is null or status = $1) and ($2::uuid is null or aggregate_id = $2)
+         and ($4::bigint is null or seq > $4)
        order by seq limit $3`,
-      [filter.status ?? null, filter.aggregateId ?? null, filter.limit ?? 100],
+      [filter.status ?? null, filter.aggregateId ?? null, filter.limit ?? 100, filter.afterSeq ?? null],
     );
     return rows.map(toSummary);
   }
@@ -69,6 +95,31 @@ export class OutboxAdmin {
     );
     const r = rows[0];
     return r ? { ...toSummary(r), payload: r.payload, headers: r.headers } : undefined;
+  }
+
+  /** Counts by status, the oldest pending age and the live relays: the pipeline at a glance. */
+  async overview(): Promise<OutboxOverview> {
+    const [counts, members] = await Promise.all([
+      this.pool.query<{ status: OutboxStatus; n: number; oldest: number | null }>(
+        `select status, count(*)::int as n,
+                extract(epoch from now() - min(created_at))::float8 as oldest
+         from outbox_event group by status`,
+      ),
+      this.pool.query<{ owner: string; lease_until: Date }>(
+        `select owner, lease_until from relay_member where lease_until > now() order by owner`,
+      ),
+    ]);
+    const byStatus = Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>;
+    let oldestPendingAgeSeconds: number | null = null;
+    for (const r of counts.rows) {
+      byStatus[r.status] = r.n;
+      if (r.status === 'PENDING') oldestPendingAgeSeconds = Math.max(0, r.oldest ?? 0);
+    }
+    return {
+      counts: byStatus,
+      oldestPendingAgeSeconds,
+      liveRelays: members.rows.map((m) => ({ owner: m.owner, leaseUntil: m.lease_until.toISOString() })),
+    };
   }
 
   /** DEAD → PENDING with attempts reset, due now. @returns the ids requeued. */

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import pg from 'pg';
+import { ConsumerGroupAdmin } from '@shopstream/operator';
+import { loadCliConfig } from '../context.js';
+import { CliError, emit, runAction } from '../output.js';
+import { cliKafka, topicExists } from '../lag/kafka-lag.js';
+import { readGroupStatus, readOutboxStatus } from '../status/status-reader.js';
+import { formatStatus } from '../status/status-report.js';
+import type { StatusReport } from '../status/status-report.js';
+import { databaseError, failureMessage, kafkaError } from '../status/unreachable.js';
+
+interface StatusOptions {
+  json?: boolean;
+}
+
+/**
+ * `shopstream status`: the outbox, the relays and the consumer group at a glance. The database and
+ * Kafka are read independently, so with one of them down the other half is still shown (and the
+ * exit code is 1).
+ */
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description(
+      'Outbox counts, oldest pending age, DEAD rows, shard owners, relays and consumer group health.',
+    )
+    .option('--json', 'print JSON')
+    .action((options: StatusOptions) => runAction(() => status(options)));
+}
+
+async function status(options: StatusOptions): Promise<void> {
+  const config = loadCliConfig(process.env);
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 3, connectionTimeoutMillis: 5000 });
+  // An idle client losing its server must not crash the process with an unhandled 'error'.
+  pool.on('error', () => undefined);
+  const groups = new ConsumerGroupAdmin(config.KAFKA_BROKERS.join(','));
+  const admin = cliKafka(config.KAFKA_BROKERS).admin();
+  const group = config.CONSUMER_GROUP_ID;
+  const topic = config.CONSUMER_TOPIC;
+  try {
+    const [outbox, consumerGroup] = await Promise.allSettled([
+      readOutboxStatus(pool).catch((err: unknown) => {
+        throw databaseError(err, config.DATABASE_URL);
+      }),
+      (async () => {
+        await admin.connect();
+        return readGroupStatus(groups, group, topic, await topicExists(admin, topic));
+      })().catch((err: unknown) => {
+        throw kafkaError(err, config.KAFKA_BROKERS);
+      }),
+    ]);
+    const report: StatusReport = {
+      outbox: outbox.status === 'fulfilled' ? outbox.value : { error: failureMessage(outbox.reason) },
+      consumerGroup:
+        consumerGroup.status === 'fulfilled'
+          ? consumerGroup.value
+          : { error: failureMessage(consumerGroup.reason) },
+    };
+    emit(options, report, () => formatStatus(report));
+    const failed = [outbox, consumerGroup].filter((r) => r.status === 'rejected');
+    // A bug (not an unreachable dependency) keeps its stack.
+    const bug = failed.find((r) => !(r.reason instanceof CliError));
+    if (bug) throw bug.reason;
+    if (failed.length) throw new CliError(failed.map((r) => failureMessage(r.reason)).join('; '));
+  } finally {
+    await Promise.allSettled([pool.end(), groups.close(), admin.disconnect()]);
+  }
+}

@@ -1,0 +1,92 @@
+import type { PartitionLag } from '@shopstream/shared';
+
+/**
+ * Everything `diagnose` looks at, gathered once by the adapters (kafka-facts.ts, outbox-facts.ts)
+ * and then judged by the pure rules (rules.ts): the rules never talk to Kafka or PostgreSQL, so
+ * every situation can be written down as plain data in a unit test.
+ */
+export interface DiagnoseFacts {
+  group: string;
+  topic: string;
+  /** Where a consumer of this group starts when the group has no committed offset (CONSUMER_START_FROM). */
+  startFrom: 'earliest' | 'latest';
+  brokers: string[];
+  kafka: KafkaFacts | Unreachable;
+  outbox: OutboxFacts | Unreachable;
+}
+
+export interface Unreachable {
+  reachable: false;
+  error: string;
+}
+
+export interface KafkaFacts {
+  reachable: true;
+  /** Absent when the topic does not exist. Per partition: committed offset, log start/end, lag. */
+  partitions: PartitionLag[] | null;
+  group: GroupFacts;
+  /**
+   * Other groups whose members are assigned partitions of the topic right now: a hint when the
+   * group asked about is not the one that consumes. Gathered only when the group has no member on
+   * the topic (it costs a describe of every group).
+   */
+  otherGroupsOnTopic: string[];
+}
+
+export interface GroupFacts {
+  /** Kafka's state: Stable, Empty, PreparingRebalance, CompletingRebalance, or Dead (unknown). */
+  state: string;
+  members: GroupMember[];
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  /** Topic → partitions assigned to this member (empty while a rebalance is under way). */
+  assigned: Record<string, number[]>;
+  /** Topics the member subscribed to (its join metadata). */
+  subscribed: string[];
+}
+
+export interface OutboxFacts {
+  reachable: true;
+  /** False when the outbox tables are missing: the database was never migrated. */
+  migrated: boolean;
+  /** Unpublished rows of this topic. */
+  pending: number;
+  dead: number;
+  skipped: number;
+  /** PENDING rows that failed at least once and wait for a retry. */
+  retrying: number;
+  oldestPendingAgeSeconds: number | null;
+  /** The newest error recorded on a PENDING row of this topic, if any. */
+  lastPendingError: string | null;
+  /** DEAD rows of this topic in commit order (at most a few dozen). */
+  deadRows: DeadRow[];
+  /** PENDING rows of this topic in shards that no relay holds with a live lease. */
+  pendingInUnownedShards: number;
+  relays: RelayMember[];
+  /** Events per topic among unpublished rows and rows published in the last hour. */
+  recentTopics: { topic: string; events: number }[];
+}
+
+export interface DeadRow {
+  id: string;
+  productId: string;
+  eventType: string;
+  aggregateVersion: number;
+  attempts: number;
+  lastError: string | null;
+  /** Later PENDING events of the same product: the relay holds them back behind this row. */
+  heldBack: number;
+}
+
+export interface RelayMember {
+  owner: string;
+  live: boolean;
+  /** Seconds since its lease ran out (negative: seconds it still has). */
+  leaseExpiredSecondsAgo: number;
+  /** Shards it holds with a live lease. */
+  shards: number;
+}

@@ -1,0 +1,72 @@
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { kafkaSecurityOptions } from '@shopstream/shared';
+import type { KafkaSecurityConfig } from '@shopstream/shared';
+import type { DiagnoseFacts, KafkaFacts, OutboxFacts, Unreachable } from './facts.js';
+import { gatherKafkaFacts } from './kafka-facts.js';
+import { gatherOutboxFacts } from './outbox-facts.js';
+
+export interface GatherOptions {
+  group: string;
+  topic: string;
+  startFrom: 'earliest' | 'latest';
+  brokers: string[];
+  databaseUrl: string;
+  security?: KafkaSecurityConfig;
+}
+
+/**
+ * Reads Kafka and PostgreSQL once, side by side. An unreachable system is a fact, not a crash:
+ * "Kafka is down" is exactly the kind of answer diagnose exists to give.
+ */
+export async function gatherFacts(options: GatherOptions): Promise<DiagnoseFacts> {
+  const [kafka, outbox] = await Promise.all([readKafka(options), readOutbox(options)]);
+  return {
+    group: options.group,
+    topic: options.topic,
+    startFrom: options.startFrom,
+    brokers: options.brokers,
+    kafka,
+    outbox,
+  };
+}
+
+async function readKafka(options: GatherOptions): Promise<KafkaFacts | Unreachable> {
+  const admin = new Kafka({
+    clientId: 'shopstream-cli',
+    brokers: options.brokers,
+    logLevel: logLevel.NOTHING,
+    // A person is waiting at the terminal: fail in seconds, not after kafkajs' default minute.
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { retries: 2, initialRetryTime: 200 },
+    ...(options.security ? kafkaSecurityOptions(options.security) : {}),
+  }).admin();
+  try {
+    await admin.connect();
+    return await gatherKafkaFacts(admin, options.group, options.topic, options.startFrom);
+  } catch (err) {
+    return { reachable: false, error: (err as Error).message };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function readOutbox(options: GatherOptions): Promise<OutboxFacts | Unreachable> {
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: 3,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 10_000,
+    application_name: 'shopstream-cli',
+  });
+  pool.on('error', () => undefined); // an idle client's error surfaces on the next query
+  try {
+    return await gatherOutboxFacts(pool, options.topic);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    return { reachable: false, error: e.message || e.code || String(err) };
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,328 @@
+import type { PartitionLag } from '@shopstream/shared';
+import type { DeadRow, DiagnoseFacts, GroupMember, KafkaFacts, OutboxFacts } from './facts.js';
+import { diagnose, exitCodeFor, formatAge } from './rules.js';
+import type { Finding, FindingId } from './rules.js';
+
+const G = 'product-consumer';
+const T = 'product.events';
+
+const partition = (partition: number, committed: string | null, end: string, start = '0'): PartitionLag => {
+  const resume = committed ?? start;
+  return {
+    topic: T,
+    partition,
+    committedOffset: committed,
+    logStartOffset: start,
+    logEndOffset: end,
+    lag: Number(end) - Number(resume),
+  };
+};
+
+const member = (id: string, assigned: Record<string, number[]>, subscribed = Object.keys(assigned)) =>
+  ({ memberId: id, clientId: `client-${id}`, clientHost: '/127.0.0.1', assigned, subscribed }) as GroupMember;
+
+const deadRow = (id: string, productId: string, heldBack: number): DeadRow => ({
+  id,
+  productId,
+  eventType: 'product.created',
+  aggregateVersion: 1,
+  attempts: 10,
+  lastError: 'MESSAGE_TOO_LARGE',
+  heldBack,
+});
+
+/** A healthy pipeline: one member on all three partitions, 5 behind, one live relay, nothing pending. */
+function healthy(): DiagnoseFacts & { kafka: KafkaFacts; outbox: OutboxFacts } {
+  return {
+    group: G,
+    topic: T,
+    startFrom: 'earliest',
+    brokers: ['127.0.0.1:59092'],
+    kafka: {
+      reachable: true,
+      partitions: [partition(0, '10', '12'), partition(1, '7', '10'), partition(2, '4', '4')],
+      group: { state: 'Stable', members: [member('m1', { [T]: [0, 1, 2] })] },
+      otherGroupsOnTopic: [],
+    },
+    outbox: {
+      reachable: true,
+      migrated: true,
+      pending: 0,
+      dead: 0,
+      skipped: 0,
+      retrying: 0,
+      oldestPendingAgeSeconds: null,
+      lastPendingError: null,
+      deadRows: [],
+      pendingInUnownedShards: 0,
+      relays: [{ owner: 'relay-1', live: true, leaseExpiredSecondsAgo: -8, shards: 64 }],
+      recentTopics: [{ topic: T, events: 26 }],
+    },
+  };
+}
+
+type Mutable = ReturnType<typeof healthy>;
+const ids = (findings: Finding[]) => findings.map((f) => `${f.severity}:${f.id}`);
+const find = (findings: Finding[], id: FindingId) => findings.find((f) => f.id === id);
+
+describe('diagnose', () => {
+  it('says messages are flowing, with the lag, when nothing is wrong', () => {
+    const findings = diagnose(healthy());
+    expect(ids(findings)).toEqual(['ok:flowing']);
+    expect(findings[0]!.sentence).toContain('lag is 5 message(s)');
+    expect(findings[0]!.sentence).toContain(`group ${G} has 1 member(s) consuming ${T}`);
+    expect(exitCodeFor(findings)).toBe(0);
+  });
+
+  const cases: {
+    name: string;
+    change: (f: Mutable) => void;
+    expected: `${'problem' | 'warning'}:${FindingId}`;
+    mentions: string[];
+    fix?: string | RegExp;
+  }[] = [
+    {
+      name: 'Kafka unreachable',
+      change: (f) => void (f.kafka = { reachable: false, error: 'Connection error: ECONNREFUSED' } as never),
+      expected: 'problem:kafka-unreachable',
+      mentions: ['127.0.0.1:59092', 'ECONNREFUSED'],
+      fix: 'npm run infra -- up',
+    },
+    {
+      name: 'topic missing',
+      change: (f) => {
+        f.kafka.partitions = null;
+        f.kafka.group = { state: 'Dead', members: [] };
+      },
+      expected: 'problem:topic-missing',
+      mentions: [`Topic ${T} does not exist`],
+      fix: /kafka-topics\.sh --bootstrap-server 127\.0\.0\.1:59092 --create --topic product\.events/,
+    },
+    {
+      name: 'group offsets at the log end, no members (the original failure)',
+      change: (f) => {
+        f.kafka.partitions = [partition(0, '12', '12'), partition(1, '10', '10'), partition(2, '4', '4')];
+        f.kafka.group = { state: 'Empty', members: [] };
+      },
+      expected: 'problem:offsets-at-log-end',
+      mentions: [
+        "the group's committed offsets are already at the end of the log: a consumer that starts now sees 0 messages until new events arrive",
+        G,
+        T,
+        '26 message(s)',
+      ],
+      fix: `npx shopstream reset-offsets --group ${G} --topic ${T} --to-earliest --execute`,
+    },
+    {
+      name: 'group unknown',
+      change: (f) => {
+        f.kafka.partitions = [partition(0, null, '12'), partition(1, null, '10'), partition(2, null, '4')];
+        f.kafka.group = { state: 'Dead', members: [] };
+        f.kafka.otherGroupsOnTopic = ['product-consumr'];
+      },
+      expected: 'problem:group-unknown',
+      mentions: [`Consumer group ${G} is unknown`, '26 message(s) to read', 'product-consumr'],
+      fix: /CONSUMER_GROUP_ID=product-consumer CONSUMER_TOPIC=product\.events/,
+    },
+    {
+      name: 'no members, messages waiting',
+      change: (f) => void (f.kafka.group = { state: 'Empty', members: [] }),
+      expected: 'problem:no-members',
+      mentions: [`Consumer group ${G} has no members`, '5 message(s)'],
+      fix: /CONSUMER_GROUP_ID=product-consumer/,
+    },
+    {
+      name: 'members on another topic',
+      change: (f) =>
+        void (f.kafka.group = { state: 'Stable', members: [member('m1', { 'orders.events': [0] })] }),
+      expected: 'problem:members-on-other-topic',
+      mentions: ['consume orders.events, not product.events', 'client-m1'],
+      fix: /CONSUMER_TOPIC=product\.events.*diagnose --group product-consumer --topic orders\.events/,
+    },
+    {
+      name: 'group rebalancing',
+      change: (f) => void (f.kafka.group = { state: 'PreparingRebalance', members: [member('m1', {}, [T])] }),
+      expected: 'warning:group-rebalancing',
+      mentions: ['rebalancing'],
+    },
+    {
+      name: 'topic empty',
+      change: (f) => {
+        f.kafka.partitions = [partition(0, null, '0'), partition(1, null, '0'), partition(2, null, '0')];
+      },
+      expected: 'warning:topic-empty',
+      mentions: [`Topic ${T} has never held a message`],
+    },
+    {
+      name: 'relay not running with events pending',
+      change: (f) => {
+        f.outbox.pending = 42;
+        f.outbox.oldestPendingAgeSeconds = 303;
+        f.outbox.relays = [{ owner: 'relay-1', live: false, leaseExpiredSecondsAgo: 600, shards: 0 }];
+      },
+      expected: 'problem:relay-not-running',
+      mentions: [
+        '42 event(s)',
+        'stuck PENDING',
+        '5 min 3 s',
+        'no relay is running',
+        'relay-1',
+        '10 min 0 s ago',
+      ],
+      fix: /services\/relay\/dist\/main\.js/,
+    },
+    {
+      name: 'no relay registered, nothing pending',
+      change: (f) => void (f.outbox.relays = []),
+      expected: 'warning:relay-not-running',
+      mentions: ['No relay is running'],
+    },
+    {
+      name: 'pending with relays alive but old and failing',
+      change: (f) => {
+        f.outbox.pending = 7;
+        f.outbox.retrying = 7;
+        f.outbox.oldestPendingAgeSeconds = 120;
+        f.outbox.lastPendingError = 'broker not available';
+      },
+      expected: 'warning:pending-stuck',
+      mentions: ['7 event(s)', '2 min 0 s', 'broker not available'],
+    },
+    {
+      name: 'pending in shards nobody holds',
+      change: (f) => {
+        f.outbox.pending = 3;
+        f.outbox.oldestPendingAgeSeconds = 2;
+        f.outbox.pendingInUnownedShards = 3;
+      },
+      expected: 'warning:pending-unowned-shards',
+      mentions: ['3 of the 3 PENDING'],
+    },
+    {
+      name: 'DEAD row blocking a product',
+      change: (f) => {
+        f.outbox.pending = 2;
+        f.outbox.oldestPendingAgeSeconds = 1;
+        f.outbox.dead = 1;
+        f.outbox.deadRows = [deadRow('e-1', 'prod-x', 2)];
+      },
+      expected: 'problem:dead-row',
+      mentions: [
+        'Product prod-x is blocked by DEAD outbox event e-1',
+        '2 later event(s)',
+        'MESSAGE_TOO_LARGE',
+      ],
+      fix: 'npx shopstream outbox requeue e-1',
+    },
+    {
+      name: 'outbox writes another topic',
+      change: (f) => void (f.outbox.recentTopics = [{ topic: 'orders.events', events: 9 }]),
+      expected: 'warning:outbox-other-topic',
+      mentions: ['9 for orders.events'],
+      fix: `npx shopstream diagnose --group ${G} --topic orders.events`,
+    },
+    {
+      name: 'database unreachable',
+      change: (f) => void (f.outbox = { reachable: false, error: 'ECONNREFUSED 127.0.0.1:55432' } as never),
+      expected: 'problem:database-unreachable',
+      mentions: ['ECONNREFUSED'],
+      fix: 'npm run infra -- up',
+    },
+    {
+      name: 'database not migrated',
+      change: (f) => void (f.outbox.migrated = false),
+      expected: 'problem:database-not-migrated',
+      mentions: ['never migrated'],
+      fix: 'npm run migrate',
+    },
+  ];
+
+  it.each(cases)('$name → $expected', ({ change, expected, mentions, fix }) => {
+    const facts = healthy();
+    change(facts);
+    const findings = diagnose(facts);
+    expect(ids(findings)).toContain(expected);
+    const finding = findings.find((f) => `${f.severity}:${f.id}` === expected)!;
+    for (const m of mentions) expect(finding.sentence).toContain(m);
+    if (typeof fix === 'string') expect(finding.fix).toBe(fix);
+    else if (fix) expect(finding.fix).toMatch(fix);
+    const problem = expected.startsWith('problem');
+    expect(exitCodeFor(findings)).toBe(problem ? 1 : 0);
+    // 'ok' only when nothing is a problem; problems always come first.
+    expect(findings.some((f) => f.id === 'flowing')).toBe(!problem);
+    expect(findings.map((f) => f.severity)).toEqual(
+      [...findings.map((f) => f.severity)].sort((a, b) => order(a) - order(b)),
+    );
+  });
+
+  it.each([...new Set(cases.map((c) => c.expected.split(':')[1] as FindingId))])(
+    '%s does not fire on the healthy pipeline',
+    (id) => {
+      expect(find(diagnose(healthy()), id)).toBeUndefined();
+    },
+  );
+
+  it('reports a caught-up group with members as flowing, not as the original failure', () => {
+    const facts = healthy();
+    facts.kafka.partitions = [partition(0, '12', '12'), partition(1, '10', '10'), partition(2, '4', '4')];
+    const findings = diagnose(facts);
+    expect(ids(findings)).toEqual(['ok:flowing']);
+    expect(findings[0]!.sentence).toContain('lag is 0 message(s); it is caught up');
+  });
+
+  it('names the original failure, not "no members", when an empty group sits at the log end', () => {
+    const facts = healthy();
+    facts.kafka.partitions = [partition(0, '12', '12'), partition(1, '10', '10'), partition(2, '4', '4')];
+    facts.kafka.group = { state: 'Empty', members: [] };
+    expect(ids(diagnose(facts)).filter((i) => i.startsWith('problem'))).toEqual([
+      'problem:offsets-at-log-end',
+    ]);
+  });
+
+  it('does not call offsets at the log end of an empty topic the original failure', () => {
+    const facts = healthy();
+    facts.kafka.partitions = [partition(0, '5', '5', '5'), partition(1, '0', '0')];
+    facts.kafka.group = { state: 'Empty', members: [] };
+    const findings = ids(diagnose(facts));
+    expect(findings).not.toContain('problem:offsets-at-log-end');
+    expect(findings).toContain('warning:topic-empty');
+  });
+
+  it('does not report the group as unknown or memberless when the topic itself is missing', () => {
+    const facts = healthy();
+    facts.kafka.partitions = null;
+    facts.kafka.group = { state: 'Dead', members: [] };
+    expect(ids(diagnose(facts))).toEqual(['problem:topic-missing']);
+  });
+
+  it('requeues every DEAD event of a product and counts DEAD rows beyond those listed', () => {
+    const facts = healthy();
+    facts.outbox.dead = 3;
+    facts.outbox.deadRows = [deadRow('e-1', 'prod-x', 1), deadRow('e-2', 'prod-x', 0)];
+    const findings = diagnose(facts);
+    expect(find(findings, 'dead-row')!.fix).toBe(
+      'npx shopstream outbox requeue e-1 && npx shopstream outbox requeue e-2',
+    );
+    expect(find(findings, 'more-dead-rows')!.sentence).toContain('1 more DEAD event(s)');
+  });
+
+  it('puts problems before warnings whatever the rule order', () => {
+    const facts = healthy();
+    facts.kafka.partitions = [partition(0, null, '0')];
+    facts.outbox.dead = 1;
+    facts.outbox.deadRows = [deadRow('e-1', 'prod-x', 0)];
+    expect(ids(diagnose(facts))).toEqual(['problem:dead-row', 'warning:topic-empty']);
+  });
+});
+
+const order = (s: string) => ({ problem: 0, warning: 1, ok: 2 })[s as 'ok'];
+
+describe('formatAge', () => {
+  it.each([
+    [0, '0 s'],
+    [59.6, '1 min 0 s'],
+    [303, '5 min 3 s'],
+    [7800, '2 h 10 min'],
+    [273_600, '3 d 4 h'],
+  ])('%d s → %s', (s, text) => expect(formatAge(s)).toBe(text));
+});

@@ -1,0 +1,398 @@
+import type { DeadRow, DiagnoseFacts, GroupMember, KafkaFacts, OutboxFacts } from './facts.js';
+
+export type Severity = 'problem' | 'warning' | 'ok';
+
+/** One conclusion: a plain sentence naming the group, topic and numbers, and the command that fixes it. */
+export interface Finding {
+  id: FindingId;
+  severity: Severity;
+  sentence: string;
+  fix: string | null;
+}
+
+export type FindingId =
+  | 'kafka-unreachable'
+  | 'topic-missing'
+  | 'topic-empty'
+  | 'offsets-at-log-end'
+  | 'group-unknown'
+  | 'no-members'
+  | 'members-on-other-topic'
+  | 'group-rebalancing'
+  | 'database-unreachable'
+  | 'database-not-migrated'
+  | 'relay-not-running'
+  | 'pending-unowned-shards'
+  | 'pending-stuck'
+  | 'dead-row'
+  | 'more-dead-rows'
+  | 'outbox-other-topic'
+  | 'flowing';
+
+/** A PENDING backlog older than this, with relays alive, means they are not keeping up or failing. */
+export const STUCK_PENDING_SECONDS = 60;
+/** DEAD products spelled out one by one; the rest are summed up with the command that lists them. */
+export const MAX_DEAD_PRODUCTS = 10;
+
+const RANK: Record<Severity, number> = { problem: 0, warning: 1, ok: 2 };
+
+/**
+ * Why a consumer of `facts.group` on `facts.topic` does or does not receive events: problems first
+ * (each stops events from reaching the consumer), then warnings, then — only when nothing is a
+ * problem — one 'ok' finding saying that messages flow and how far behind the group is.
+ */
+export function diagnose(facts: DiagnoseFacts): Finding[] {
+  const findings = [...kafkaFindings(facts), ...outboxFindings(facts)];
+  if (!findings.some((f) => f.severity === 'problem')) findings.push(flowing(facts));
+  // Stable sort: within a severity, the order above is root cause first (Kafka, then outbox).
+  return findings.sort((a, b) => RANK[a.severity] - RANK[b.severity]);
+}
+
+/** 0 when no finding is a problem, 1 otherwise: scripts can gate on `shopstream diagnose`. */
+export const exitCodeFor = (findings: Finding[]): number =>
+  findings.some((f) => f.severity === 'problem') ? 1 : 0;
+
+function kafkaFindings(f: DiagnoseFacts): Finding[] {
+  const { group, topic } = f;
+  const k = f.kafka;
+  if (!k.reachable) {
+    return [
+      {
+        id: 'kafka-unreachable',
+        severity: 'problem',
+        sentence: `Kafka at ${f.brokers.join(',')} cannot be reached (${k.error}): no consumer can read ${topic} and no relay can publish to it.`,
+        fix: 'npm run infra -- up',
+      },
+    ];
+  }
+  const out: Finding[] = [];
+  const members = k.group.members;
+  const onTopic = members.filter((m) => (m.assigned[topic]?.length ?? 0) > 0);
+  const rebalancing = k.group.state === 'PreparingRebalance' || k.group.state === 'CompletingRebalance';
+
+  if (k.partitions === null) {
+    out.push({
+      id: 'topic-missing',
+      severity: 'problem',
+      sentence: `Topic ${topic} does not exist in Kafka at ${f.brokers.join(',')}: a consumer of group ${group} stops at start-up and the relay cannot publish events for it.`,
+      fix:
+        `kafka-topics.sh --bootstrap-server ${f.brokers.join(',')} --create --topic ${q(topic)} --partitions 3 --replication-factor 1` +
+        ` (or list it under spec.topics of the ProductPipeline and kubectl apply it: the operator creates it)`,
+    });
+  } else {
+    out.push(...offsetFindings(f, k, onTopic.length));
+  }
+
+  if (members.length === 0) {
+    // With the topic missing the consumer cannot start at all; that finding already says so.
+    if (k.partitions !== null) out.push(...idleGroupFindings(f, k));
+  } else if (onTopic.length === 0) {
+    if (rebalancing) {
+      out.push({
+        id: 'group-rebalancing',
+        severity: 'warning',
+        sentence: `Consumer group ${group} is rebalancing (state ${k.group.state}): its ${members.length} member(s) hold no partitions of ${topic} yet; run diagnose again in a few seconds.`,
+        fix: null,
+      });
+    } else {
+      out.push(membersElsewhere(f, members));
+    }
+  }
+  return out;
+}
+
+/** The topic exists: is the group parked at the log end, or is there nothing to read at all? */
+function offsetFindings(f: DiagnoseFacts, k: KafkaFacts, membersOnTopic: number): Finding[] {
+  const { group, topic } = f;
+  const partitions = k.partitions ?? [];
+  const held = sum(partitions.map((p) => Number(BigInt(p.logEndOffset) - BigInt(p.logStartOffset))));
+  const written = sum(partitions.map((p) => Number(p.logEndOffset)));
+  const committed = partitions.filter((p) => p.committedOffset !== null);
+  const atLogEnd = committed.length > 0 && partitions.every((p) => p.lag === 0);
+
+  if (atLogEnd && held > 0 && membersOnTopic === 0) {
+    return [
+      {
+        id: 'offsets-at-log-end',
+        severity: 'problem',
+        sentence:
+          `Group ${group} on topic ${topic}: the group's committed offsets are already at the end of the log: ` +
+          `a consumer that starts now sees 0 messages until new events arrive. ` +
+          `Its committed offsets equal the log-end offsets on ${committed.length} of ${partitions.length} partition(s) ` +
+          `(${offsetList(partitions)}), so the ${held} message(s) ${topic} holds are behind it; ` +
+          `the group has ${k.group.members.length === 0 ? 'no members now' : 'no member on this topic'}. ` +
+          `To read them again, reset the group's offsets to the earliest (with its consumers stopped).`,
+        fix: `npx shopstream reset-offsets --group ${q(group)} --topic ${q(topic)} --to-earliest --execute`,
+      },
+    ];
+  }
+  if (held === 0) {
+    return [
+      {
+        id: 'topic-empty',
+        severity: 'warning',
+        sentence:
+          written === 0
+            ? `Topic ${topic} has never held a message (log-end offset 0 on all ${partitions.length} partition(s)): consumers of group ${group} have nothing to read until the relay publishes events to it.`
+            : `Topic ${topic} holds no messages: all ${written} message(s) ever written were removed by retention, so group ${group} has nothing to read until new events are published.`,
+        fix: null,
+      },
+    ];
+  }
+  return [];
+}
+
+/** No members: either the group never existed (or expired), or its consumers are simply not running. */
+function idleGroupFindings(f: DiagnoseFacts, k: KafkaFacts): Finding[] {
+  const { group, topic } = f;
+  const partitions = k.partitions ?? [];
+  const lag = sum(partitions.map((p) => p.lag));
+  const committed = partitions.filter((p) => p.committedOffset !== null).length;
+  const startConsumer = consumerCommand(group, topic);
+  const hint =
+    k.otherGroupsOnTopic.length > 0
+      ? ` Groups consuming ${topic} right now: ${k.otherGroupsOnTopic.join(', ')} — check CONSUMER_GROUP_ID.`
+      : '';
+  if (k.group.state === 'Dead') {
+    return [
+      {
+        id: 'group-unknown',
+        severity: 'problem',
+        sentence:
+          `Consumer group ${group} is unknown to Kafka: it has never committed an offset (or its offsets expired) and has no members, ` +
+          `so no consumer of this group is running. A consumer that starts now begins at the ${f.startFrom} offset of ${topic}: ` +
+          `${lag} message(s) to read.${hint}`,
+        fix: startConsumer,
+      },
+    ];
+  }
+  // Empty with its offsets at the log end is the original failure, reported by offsetFindings.
+  if (committed > 0 && lag === 0) return [];
+  return [
+    {
+      id: 'no-members',
+      severity: 'problem',
+      sentence:
+        committed > 0
+          ? `Consumer group ${group} has no members (state ${k.group.state}): no consumer of this group is running, and ${lag} message(s) of ${topic} wait for it (committed offsets on ${committed} of ${partitions.length} partition(s)).${hint}`
+          : `Consumer group ${group} has no members (state ${k.group.state}) and has never committed an offset on ${topic}: no consumer of this group reads ${topic}; one that starts now begins at the ${f.startFrom} offset, ${lag} message(s) to read.${hint}`,
+      fix: startConsumer,
+    },
+  ];
+}
+
+function membersElsewhere(f: DiagnoseFacts, members: GroupMember[]): Finding {
+  const { group, topic } = f;
+  const assigned = unique(
+    members.flatMap((m) => Object.keys(m.assigned).filter((t) => (m.assigned[t]?.length ?? 0) > 0)),
+  );
+  const subscribed = unique(members.flatMap((m) => m.subscribed));
+  const elsewhere = (assigned.length > 0 ? assigned : subscribed).filter((t) => t !== topic);
+  const clients = unique(members.map((m) => m.clientId)).join(', ');
+  if (elsewhere.length === 0) {
+    return {
+      id: 'members-on-other-topic',
+      severity: 'problem',
+      sentence: `Consumer group ${group} has ${members.length} member(s) (${clients}) subscribed to ${topic}, but none holds a partition of it: nothing from ${topic} reaches them.`,
+      fix: `restart the consumers: ${consumerCommand(group, topic)}`,
+    };
+  }
+  const other = elsewhere[0]!;
+  return {
+    id: 'members-on-other-topic',
+    severity: 'problem',
+    sentence:
+      `Consumer group ${group} has ${members.length} member(s) (${clients}), but they consume ${elsewhere.join(', ')}, not ${topic}: ` +
+      `the consumers of this group were started with another topic, so no event of ${topic} reaches them.`,
+    fix:
+      `${consumerCommand(group, topic)} (restart the consumers with CONSUMER_TOPIC=${q(topic)}; ` +
+      `or, if ${other} is the topic you meant: npx shopstream diagnose --group ${q(group)} --topic ${q(other)})`,
+  };
+}
+
+function outboxFindings(f: DiagnoseFacts): Finding[] {
+  const { topic } = f;
+  const o = f.outbox;
+  if (!o.reachable) {
+    return [
+      {
+        id: 'database-unreachable',
+        severity: 'problem',
+        sentence: `PostgreSQL cannot be reached (${o.error}): the API cannot write events and no relay can publish them to ${topic}.`,
+        fix: 'npm run infra -- up',
+      },
+    ];
+  }
+  if (!o.migrated) {
+    return [
+      {
+        id: 'database-not-migrated',
+        severity: 'problem',
+        sentence: `The database has no outbox tables: it was never migrated, so no event for ${topic} can be written or published.`,
+        fix: 'npm run migrate',
+      },
+    ];
+  }
+  return [...relayFindings(f, o), ...deadFindings(f, o), ...otherTopicFindings(f, o)];
+}
+
+function relayFindings(f: DiagnoseFacts, o: OutboxFacts): Finding[] {
+  const { topic } = f;
+  const live = o.relays.filter((r) => r.live);
+  const age = formatAge(o.oldestPendingAgeSeconds ?? 0);
+  if (live.length === 0) {
+    const last = o.relays[0];
+    const seen = last
+      ? `the last one, ${last.owner}, let its lease lapse ${formatAge(Math.max(0, last.leaseExpiredSecondsAgo))} ago`
+      : 'no relay is registered: a relay that stops cleanly removes itself, and none has started since';
+    const start =
+      'infra/dev-env.sh node services/relay/dist/main.js (locally; npm start runs the whole stack; ' +
+      'on Kubernetes: kubectl scale deployment shopstream-relay --replicas=2)';
+    return [
+      o.pending > 0
+        ? {
+            id: 'relay-not-running',
+            severity: 'problem',
+            sentence:
+              `${o.pending} event(s) for ${topic} are stuck PENDING in the outbox, the oldest for ${age}, ` +
+              `and no relay is running (${seen}): nothing publishes them to Kafka, so consumers receive nothing new.`,
+            fix: start,
+          }
+        : {
+            id: 'relay-not-running',
+            severity: 'warning',
+            sentence: `No relay is running (${seen}): nothing is pending for ${topic} now, but new events will stay in the outbox until a relay starts.`,
+            fix: start,
+          },
+    ];
+  }
+  const out: Finding[] = [];
+  if (o.pending > 0 && o.pendingInUnownedShards > 0) {
+    out.push({
+      id: 'pending-unowned-shards',
+      severity: 'warning',
+      sentence: `${o.pendingInUnownedShards} of the ${o.pending} PENDING event(s) for ${topic} are in shards no live relay holds: they wait until one of the ${live.length} relay(s) takes those shards over (after the old lease runs out).`,
+      fix: null,
+    });
+  }
+  if (o.pending > 0 && (o.oldestPendingAgeSeconds ?? 0) > STUCK_PENDING_SECONDS) {
+    const failing =
+      o.retrying > 0
+        ? ` ${o.retrying} of them failed to publish and wait for a retry (last error: ${o.lastPendingError ?? 'unknown'}).`
+        : '';
+    out.push({
+      id: 'pending-stuck',
+      severity: 'warning',
+      sentence: `${o.pending} event(s) for ${topic} wait in the outbox, the oldest for ${age}, although ${live.length} relay(s) run (${live.map((r) => r.owner).join(', ')}).${failing}`,
+      fix: 'npx shopstream status (shard owners, leases and relay health; locally the relay logs are /var/tmp/shopstream/relay-*.log)',
+    });
+  }
+  return out;
+}
+
+function deadFindings(f: DiagnoseFacts, o: OutboxFacts): Finding[] {
+  const { topic } = f;
+  const byProduct = new Map<string, DeadRow[]>();
+  for (const row of o.deadRows) byProduct.set(row.productId, [...(byProduct.get(row.productId) ?? []), row]);
+  const out: Finding[] = [];
+  let shownRows = 0;
+  for (const [product, rows] of [...byProduct].slice(0, MAX_DEAD_PRODUCTS)) {
+    const first = rows[0]!;
+    // Requeueing only the first DEAD row would leave the product blocked by the next one.
+    const heldBack = sum(rows.map((r) => r.heldBack));
+    const later =
+      first.heldBack > 0
+        ? `${first.heldBack} later event(s) of product ${product} are held back behind it (the relay publishes each product's events in order)`
+        : `later events of product ${product} will wait behind it (the relay publishes each product's events in order)`;
+    const more = rows.length > 1 ? ` Product ${product} has ${rows.length} DEAD events in all.` : '';
+    out.push({
+      id: 'dead-row',
+      severity: 'problem',
+      sentence:
+        `Product ${product} is blocked by DEAD outbox event ${first.id} (${first.eventType}, version ${first.aggregateVersion}), ` +
+        `which failed ${first.attempts} time(s) (last error: ${first.lastError ?? 'none recorded'}): it was never published to ${topic}, and ${later}.${more}` +
+        ` Once its cause is fixed, requeue it; or skip it (npx shopstream outbox skip ${first.id}) to let the ${heldBack} held-back event(s) go without it.`,
+      fix: rows.map((r) => `npx shopstream outbox requeue ${r.id}`).join(' && '),
+    });
+    shownRows += rows.length;
+  }
+  if (o.dead > shownRows) {
+    out.push({
+      id: 'more-dead-rows',
+      severity: 'problem',
+      sentence: `${o.dead - shownRows} more DEAD event(s) for ${topic} are not listed here; each holds back its product's later events.`,
+      fix: 'npx shopstream outbox list --status dead',
+    });
+  }
+  return out;
+}
+
+function otherTopicFindings(f: DiagnoseFacts, o: OutboxFacts): Finding[] {
+  if (o.recentTopics.some((t) => t.topic === f.topic && t.events > 0)) return [];
+  const others = o.recentTopics.filter((t) => t.topic !== f.topic && t.events > 0);
+  if (others.length === 0) return [];
+  const top = [...others].sort((a, b) => b.events - a.events);
+  return [
+    {
+      id: 'outbox-other-topic',
+      severity: 'warning',
+      sentence: `The outbox holds no recent event for ${f.topic}, but ${top.map((t) => `${t.events} for ${t.topic}`).join(', ')} (unpublished, or published in the last hour): the API writes events for another topic than the one asked about.`,
+      fix: `npx shopstream diagnose --group ${q(f.group)} --topic ${q(top[0]!.topic)}`,
+    },
+  ];
+}
+
+function flowing(f: DiagnoseFacts): Finding {
+  const { group, topic } = f;
+  const parts: string[] = [];
+  if (f.kafka.reachable && f.kafka.partitions) {
+    const partitions = f.kafka.partitions;
+    const lag = sum(partitions.map((p) => p.lag));
+    const members = f.kafka.group.members;
+    const onTopic = members.filter((m) => (m.assigned[topic]?.length ?? 0) > 0);
+    const assigned = sum(onTopic.map((m) => m.assigned[topic]?.length ?? 0));
+    const caughtUp =
+      lag === 0 && partitions.some((p) => p.committedOffset !== null)
+        ? `; it is caught up: its committed offsets are at the log end, so it receives events as they are published`
+        : '';
+    parts.push(
+      `group ${group} has ${onTopic.length} member(s) consuming ${topic} (${assigned} of ${partitions.length} partition(s) assigned) and lag is ${lag} message(s)${caughtUp}`,
+    );
+  }
+  if (f.outbox.reachable && f.outbox.migrated) {
+    const o = f.outbox;
+    const live = o.relays.filter((r) => r.live).length;
+    parts.push(
+      `the outbox has ${o.pending} event(s) pending for ${topic}${o.pending > 0 ? ` (oldest ${formatAge(o.oldestPendingAgeSeconds ?? 0)})` : ''} and ${live} relay(s) running`,
+    );
+  }
+  return {
+    id: 'flowing',
+    severity: 'ok',
+    sentence: `Messages are flowing: ${parts.join('; ')}.`,
+    fix: null,
+  };
+}
+
+/** How a consumer for this group and topic is started, locally and on Kubernetes. */
+const consumerCommand = (group: string, topic: string): string =>
+  `CONSUMER_GROUP_ID=${q(group)} CONSUMER_TOPIC=${q(topic)} infra/dev-env.sh node services/consumer/dist/main.js` +
+  ` (on Kubernetes: kubectl scale deployment shopstream-consumer --replicas=1)`;
+
+const offsetList = (
+  partitions: { partition: number; committedOffset: string | null; logEndOffset: string }[],
+) => partitions.map((p) => `p${p.partition}: ${p.committedOffset ?? '-'}/${p.logEndOffset}`).join(', ');
+
+/** "42 s", "5 min 3 s", "2 h 10 min", "3 d 4 h". */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
+}
+
+/** Quotes a name for a shell command line only when it needs it. */
+const q = (s: string): string => (/^[\w.,:/@=+-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const unique = <T>(xs: T[]): T[] => [...new Set(xs)];

@@ -1,0 +1,63 @@
+import { findings, formatStatus } from './status-report.js';
+import type { OutboxPart, StatusReport } from './status-report.js';
+
+const outbox = (over: Partial<OutboxPart> = {}): OutboxPart => ({
+  counts: { PENDING: 3, PUBLISHED: 10, DEAD: 0, SKIPPED: 1 },
+  oldestPendingAgeSeconds: 4.25,
+  dead: [],
+  shardOwners: [{ owner: 'relay-1', shards: 64, leaseExpiresInSeconds: 3.2 }],
+  shardCount: 64,
+  unownedShards: 0,
+  relaysAlive: [{ owner: 'relay-1', leaseUntil: '2030-01-01T00:00:00.000Z' }],
+  ...over,
+});
+const group = { group: 'g', topic: 't', state: 'Stable', members: 2, lag: 7, topicExists: true };
+
+describe('formatStatus', () => {
+  it('shows counts, age, shard owners and the group', () => {
+    const text = formatStatus({ outbox: outbox(), consumerGroup: group });
+    expect(text).toContain('outbox: 3 pending, 10 published, 0 dead, 1 skipped');
+    expect(text).toContain('oldest pending: 4.3s');
+    expect(text).toContain('relay-1: 64 shard(s), lease ends in 3.2s');
+    expect(text).toContain('consumer group g on t: Stable, 2 member(s), lag 7 message(s)');
+    expect(text).not.toContain('!');
+  });
+
+  it('says which half could not be read', () => {
+    const text = formatStatus({ outbox: outbox(), consumerGroup: { error: 'cannot reach Kafka at x:1' } });
+    expect(text).toContain('consumer group: unavailable (cannot reach Kafka at x:1)');
+  });
+
+  it('marks an expired lease', () => {
+    const text = formatStatus({
+      outbox: outbox({ shardOwners: [{ owner: 'r', shards: 1, leaseExpiresInSeconds: -2 }] }),
+      consumerGroup: group,
+    });
+    expect(text).toContain('r: 1 shard(s), lease EXPIRED');
+  });
+});
+
+describe('findings', () => {
+  it('names DEAD rows, missing relays and an empty group', () => {
+    const report: StatusReport = {
+      outbox: outbox({
+        counts: { PENDING: 5, PUBLISHED: 0, DEAD: 2, SKIPPED: 0 },
+        relaysAlive: [],
+        shardOwners: [],
+        unownedShards: 64,
+      }),
+      consumerGroup: { ...group, state: 'Empty', members: 0 },
+    };
+    const f = findings(report);
+    expect(f).toHaveLength(3);
+    expect(f[0]).toMatch(/2 DEAD event/);
+    expect(f[1]).toMatch(/no relay is alive and 5 event\(s\) are PENDING/);
+    expect(f[2]).toMatch(/group g has no members/);
+  });
+
+  it('names a missing topic', () => {
+    expect(
+      findings({ outbox: outbox(), consumerGroup: { ...group, topicExists: false, lag: null } }),
+    ).toEqual(['topic t does not exist']);
+  });
+});
