@@ -183,7 +183,9 @@ describe('shopstream watch', () => {
       return text.includes(line) ? metricValue(text, line) : 0;
     };
     const scrapesBefore = await scrapesOfApi();
-    const watching = runCli(['watch', '--once', '--json', '--interval', '4000'], env);
+    // A long interval leaves room for a loaded machine: the requests and their processing must fall
+    // between the two scrapes.
+    const watching = runCli(['watch', '--once', '--json', '--interval', '8000'], env);
     // The first of its two scrapes has happened once the API counted a /metrics request besides
     // ours (each of our reads is counted by the next one).
     let ownReads = 0;
@@ -192,16 +194,18 @@ describe('shopstream watch', () => {
       timeoutMs: 20_000,
       intervalMs: 100,
     });
-    for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${stack.apiUrl}/products`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ title: `Flowing ${i}`, price: 5, stock: 1 }),
-      });
-      expect(res.status).toBe(201);
-    }
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        fetch(`${stack.apiUrl}/products`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ title: `Flowing ${i}`, price: 5, stock: 1 }),
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(201));
     const snapshot = parseJson<WatchJson>(await watching);
-    // 10 requests in a ~4 s interval; the applied events and their latency came in with them.
+    // 10 requests in a ~8 s interval; the applied events and their latency came in with them.
     expect(snapshot.api.requestsPerSecond * snapshot.intervalSeconds).toBeCloseTo(10, 1);
     expect(snapshot.outbox.publishedTotal).toBe(13);
     expect(snapshot.consumer.endToEnd.events).toBe(10);

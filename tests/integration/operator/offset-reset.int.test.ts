@@ -171,8 +171,8 @@ describe('offset resets by the operator', () => {
     );
     expect(status.lastReset!.partitions.map((p) => p.newOffset)).toEqual(['0', '0', '0']);
     await waitFor(released, { description: 'the consumer Deployment back at 2 replicas', timeoutMs: 30_000 });
+    await kubelet.settled(2); // the stand-in polls on its own clock: let it see the restore too
     expect(kubelet.observed).toEqual([2, 0, 2]);
-    await kubelet.settled(2);
     // Every event comes again; the inbox turns each into a duplicate and the read model stays as it was.
     await waitFor(async () => (await duplicates()) === total, {
       description: 'the re-started consumers to see every event again as a duplicate',
