@@ -35,6 +35,9 @@ export async function relayFixture(
   const db = await createTestDatabase('relay');
   await migrate(db.url);
   const sql = new pg.Pool({ connectionString: db.url, max: 4 });
+  // An idle client ended by the server (e.g. DROP DATABASE … WITH (FORCE) at teardown) emits
+  // 'error' on the pool; unhandled, it fails whichever test is running. Queries still fail normally.
+  sql.on('error', () => undefined);
   const brokers = options.brokers ?? infraEnv().kafkaBrokers;
   const topic = randomTopic('product.events');
   const kafka = new Kafka({ clientId: 'fixture', brokers: [brokers], logLevel: logLevel.NOTHING });
