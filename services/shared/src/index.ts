@@ -19,3 +19,7 @@ export { kafkaSecurityOptions } from './kafka/client-config.js';
 export type { KafkaSecurityConfig } from './kafka/client-config.js';
 export { OutboxAdmin, OutboxAdminError } from './outbox/outbox-admin.js';
 export type { OutboxRowSummary, OutboxOverview, SqlClient } from './outbox/outbox-admin.js';
+export { pgOptions, DEFAULT_PG_TIMEOUTS } from './db/pg-options.js';
+export type { PgTimeouts, PgConnectionOptions } from './db/pg-options.js';
+export { resolveShardCount } from './db/shard-count.js';
+export { blockedByDeadSql } from './outbox/backlog-sql.js';

@@ -2,10 +2,17 @@ import { IdempotencyKeyEntity } from './idempotency-key.js';
 import { OutboxEventEntity } from './outbox-event.js';
 import { ProductEntity } from './product.js';
 import { ProcessedEventEntity, SellerStatsEntity } from './read-models.js';
-import { RelayMemberEntity, RelayShardEntity } from './relay.js';
+import { RelayConfigEntity, RelayMemberEntity, RelayShardEntity } from './relay.js';
 
-export { ProductEntity, OutboxEventEntity, IdempotencyKeyEntity, RelayShardEntity, RelayMemberEntity };
-export type { RelayShardRow, RelayMemberRow } from './relay.js';
+export {
+  ProductEntity,
+  OutboxEventEntity,
+  IdempotencyKeyEntity,
+  RelayShardEntity,
+  RelayMemberEntity,
+  RelayConfigEntity,
+};
+export type { RelayShardRow, RelayMemberRow, RelayConfigRow } from './relay.js';
 export { ProcessedEventEntity, SellerStatsEntity };
 export type { ProcessedEventRow, SellerStatsRow } from './read-models.js';
 export type { ProductRow } from './product.js';
@@ -20,4 +27,5 @@ export const allEntities = [
   IdempotencyKeyEntity,
   RelayShardEntity,
   RelayMemberEntity,
+  RelayConfigEntity,
 ];

@@ -35,3 +35,23 @@ export const RelayMemberEntity = new EntitySchema<RelayMemberRow>({
     leaseUntil: { type: 'datetime', columnType: 'timestamptz', fieldName: 'lease_until' },
   },
 });
+
+/**
+ * The one source of truth for SHARD_COUNT (DESIGN §2): a single row, written by the first process
+ * that starts against an empty database and read by every API and relay after that.
+ */
+export interface RelayConfigRow {
+  id: number;
+  shardCount: number;
+  createdAt: Date;
+}
+
+export const RelayConfigEntity = new EntitySchema<RelayConfigRow>({
+  name: 'RelayConfig',
+  tableName: 'relay_config',
+  properties: {
+    id: { type: 'smallint', primary: true, autoincrement: false, default: 1 },
+    shardCount: { type: 'smallint', fieldName: 'shard_count' },
+    createdAt: { type: 'datetime', columnType: 'timestamptz', fieldName: 'created_at', defaultRaw: 'now()' },
+  },
+});

@@ -3,6 +3,7 @@ import { Migration20261129000000_initial } from './Migration20261129000000_initi
 import { Migration20261129010000_relay } from './Migration20261129010000_relay.js';
 import { Migration20261129020000_pending_seq_index } from './Migration20261129020000_pending_seq_index.js';
 import { Migration20261129030000_consumer } from './Migration20261129030000_consumer.js';
+import { Migration20261202000000_relay_config } from './Migration20261202000000_relay_config.js';
 
 /** Every migration, in order. A new migration is a new file here plus one line in this list. */
 export const migrationsList: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129010000_relay', class: Migration20261129010000_relay },
   { name: 'Migration20261129020000_pending_seq_index', class: Migration20261129020000_pending_seq_index },
   { name: 'Migration20261129030000_consumer', class: Migration20261129030000_consumer },
+  { name: 'Migration20261202000000_relay_config', class: Migration20261202000000_relay_config },
 ];
