@@ -1,14 +1,15 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_SHARD_COUNT, commonConfigSchema, parseConfig } from '@shopstream/shared';
+import { commonConfigSchema, parseConfig } from '@shopstream/shared';
 import type { Env } from '@shopstream/shared';
 
 const schema = commonConfigSchema
   .extend({
     /** This relay's identity in relay_shard.owner; unique per process (pod name + random suffix). */
     RELAY_ID: z.string().min(1).max(200).optional(),
-    SHARD_COUNT: z.coerce.number().int().min(1).max(32767).default(DEFAULT_SHARD_COUNT),
+    /** Unset: the database's (relay_config). Set: must equal it, or the relay refuses to start. */
+    SHARD_COUNT: z.coerce.number().int().min(1).max(32767).optional(),
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
     RELAY_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
     RELAY_LEASE_MS: z.coerce.number().int().min(1000).default(10_000),
@@ -18,8 +19,15 @@ const schema = commonConfigSchema
     RELAY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
     RELAY_RETENTION_HOURS: z.coerce.number().int().min(1).default(168),
     RELAY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1000).default(300_000),
-    /** How long a send may take before it counts as failed (kafkajs request timeout). */
-    KAFKA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    /** Deadline of one whole send to Kafka; self-fencing keeps this much lease (+ margin) in hand. */
+    KAFKA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(4_000),
+    /** Extra lease kept in hand beyond a send's deadline before a send may start. */
+    RELAY_FENCE_MARGIN_MS: z.coerce.number().int().min(0).default(1_000),
+    /** Records larger than this are the record's fault, refused before sending (broker default ~1 MiB). */
+    RELAY_MAX_RECORD_BYTES: z.coerce.number().int().min(1_000).default(1_000_000),
+    /** Waits between Kafka probes while the circuit is open: exponential from base to max, with jitter. */
+    RELAY_CIRCUIT_BASE_MS: z.coerce.number().int().min(10).default(500),
+    RELAY_CIRCUIT_MAX_MS: z.coerce.number().int().min(10).default(30_000),
     KAFKA_CLIENT_ID: z.string().default('shopstream-relay'),
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     METRICS_HOST: z.string().default('0.0.0.0'),
@@ -27,6 +35,19 @@ const schema = commonConfigSchema
   .refine((c) => c.RELAY_HEARTBEAT_MS * 2 < c.RELAY_LEASE_MS, {
     message: 'RELAY_HEARTBEAT_MS must be under half of RELAY_LEASE_MS, or leases lapse between heartbeats',
     path: ['RELAY_HEARTBEAT_MS'],
+  })
+  .refine(
+    (c) => c.KAFKA_REQUEST_TIMEOUT_MS + c.RELAY_FENCE_MARGIN_MS + c.RELAY_HEARTBEAT_MS < c.RELAY_LEASE_MS,
+    {
+      message:
+        'KAFKA_REQUEST_TIMEOUT_MS + RELAY_FENCE_MARGIN_MS + RELAY_HEARTBEAT_MS must be under RELAY_LEASE_MS: ' +
+        'a send may only start when it can finish before the lease ends, and a lease is one heartbeat old at worst',
+      path: ['KAFKA_REQUEST_TIMEOUT_MS'],
+    },
+  )
+  .refine((c) => c.RELAY_CIRCUIT_BASE_MS <= c.RELAY_CIRCUIT_MAX_MS, {
+    message: 'RELAY_CIRCUIT_BASE_MS must not exceed RELAY_CIRCUIT_MAX_MS',
+    path: ['RELAY_CIRCUIT_BASE_MS'],
   });
 
 export type RelayConfig = z.infer<typeof schema> & { RELAY_ID: string };

@@ -1,127 +1,114 @@
-import { CompressionTypes, Kafka, Partitioners, logLevel as kafkaLogLevel } from 'kafkajs';
-import type { ICustomPartitioner, LogEntry, Message, Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as kafkaLogLevel } from 'kafkajs';
+import type { Admin, LogEntry, Message, PartitionMetadata, Producer } from 'kafkajs';
 import { kafkaSecurityOptions } from '@shopstream/shared';
 import type { KafkaSecurityConfig, Logger } from '@shopstream/shared';
 import type { PendingEvent, PublishedEvent } from './outbox-store.js';
+import { PublishError, classifyPublishFailure } from './publish-failure.js';
 
-/** Why a send failed, for `shopstream_outbox_publish_failures_total{reason}` and the split decision. */
-export type PublishFailureReason =
-  'message_too_large' | 'invalid_record' | 'broker_unavailable' | 'timeout' | 'other';
+export { PublishError } from './publish-failure.js';
+export type { PublishFailureReason } from './publish-failure.js';
 
-export class PublishError extends Error {
-  constructor(
-    message: string,
-    readonly reason: PublishFailureReason,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'PublishError';
-  }
-
-  /** True when the records themselves are at fault: sending them one by one finds the culprit. */
-  get recordSpecific(): boolean {
-    return this.reason === 'message_too_large' || this.reason === 'invalid_record';
-  }
+/** Events of one partition that failed together, and why. */
+export interface FailedSend {
+  events: PendingEvent[];
+  error: PublishError;
 }
 
-const recordErrors: Record<string, PublishFailureReason> = {
-  MESSAGE_TOO_LARGE: 'message_too_large',
-  RECORD_LIST_TOO_LARGE: 'message_too_large',
-  INVALID_RECORD: 'invalid_record',
-  CORRUPT_MESSAGE: 'invalid_record',
-};
-
-/** kafkajs wraps the broker's error (retries exhausted → originalError / cause): walk the chain. */
-function classify(err: unknown): PublishFailureReason {
-  const next = (e: unknown): unknown =>
-    (e as { originalError?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
-  for (let e: unknown = err; e; e = next(e)) {
-    const type = (e as { type?: string }).type;
-    if (type && recordErrors[type]) return recordErrors[type]!;
-    const name = (e as { name?: string }).name ?? '';
-    if (name === 'KafkaJSRequestTimeoutError') return 'timeout';
-    if (
-      name === 'KafkaJSConnectionError' ||
-      name === 'KafkaJSBrokerNotFound' ||
-      name === 'KafkaJSConnectionClosedError'
-    ) {
-      return 'broker_unavailable';
-    }
-    if (
-      type === 'LEADER_NOT_AVAILABLE' ||
-      type === 'NOT_LEADER_FOR_PARTITION' ||
-      type === 'REQUEST_TIMED_OUT'
-    ) {
-      return 'broker_unavailable';
-    }
-  }
-  return 'other';
+/** What one publish call achieved: acked events (with partition/offset) and failed partition groups. */
+export interface PublishOutcome {
+  published: PublishedEvent[];
+  failed: FailedSend[];
 }
+
+/** Bytes a record takes on the wire beyond key, value and headers (batch and record framing). */
+const RECORD_OVERHEAD_BYTES = 128;
 
 /** kafkajs logs through pino: warn and error only, as structured fields. */
 function kafkaLogCreator(log: Logger) {
   return (): ((entry: LogEntry) => void) =>
     ({ level, log: { message, ...extra } }) => {
-      if (level === kafkaLogLevel.ERROR) log.warn(extra, `kafkajs: ${message}`);
-      else if (level === kafkaLogLevel.WARN) log.warn(extra, `kafkajs: ${message}`);
+      if (level === kafkaLogLevel.ERROR || level === kafkaLogLevel.WARN)
+        log.warn(extra, `kafkajs: ${message}`);
     };
 }
 
+const withDeadline = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`${what} took longer than ${ms} ms`), {
+            name: 'KafkaJSRequestTimeoutError',
+          }),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+};
+
 /**
  * The relay's only way to Kafka: kafkajs's idempotent producer (acks = all, one request in flight,
- * so a retried batch cannot overtake the next), key = product id, CloudEvents headers as stored.
- * A custom partitioner wraps the default one to learn each record's partition, which with the
- * per-partition base offsets gives every event its exact partition and offset.
+ * key = product id, CloudEvents headers as stored). Each batch is split by partition — computed
+ * with kafkajs's default (Java-compatible murmur2) partitioner over the topic's metadata — and each
+ * partition's records are sent as their own request, so a partition whose leader is away fails
+ * alone and every acked partition can be marked (DESIGN §4: a batch where part was acked marks what
+ * was acked). Every send has a deadline (`sendTimeoutMs`) that the relay's self-fencing budgets for:
+ * kafkajs does not retry (retries: 0); the relay's circuit and next_attempt_at own retrying.
  */
 export class KafkaPublisher {
   private producer: Producer;
+  private readonly admin: Admin;
+  private adminConnected = false;
   private readonly newProducer: () => Producer;
-  private readonly assigned = new WeakMap<Message, number>();
+  private readonly partitions = new Map<string, PartitionMetadata[]>();
+  private readonly pick = Partitioners.DefaultPartitioner();
   private connected = false;
 
-  /** `security` is the relay's parsed config (or its Kafka security keys); without it, plaintext. */
-  constructor(options: {
-    brokers: string[];
-    clientId: string;
-    requestTimeoutMs: number;
-    log: Logger;
-    security?: KafkaSecurityConfig;
-  }) {
+  constructor(
+    private readonly options: {
+      brokers: string[];
+      clientId: string;
+      /** Deadline of one whole send (metadata, connect and the produce request). */
+      sendTimeoutMs: number;
+      log: Logger;
+      security?: KafkaSecurityConfig;
+    },
+  ) {
     const kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
       ...kafkaSecurityOptions(options.security ?? {}),
-      requestTimeout: options.requestTimeoutMs,
-      // Our own backoff (next_attempt_at) owns retries beyond a short burst.
-      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+      connectionTimeout: Math.max(100, Math.min(3_000, Math.floor(options.sendTimeoutMs / 4))),
+      requestTimeout: Math.max(100, Math.floor(options.sendTimeoutMs / 2)),
+      retry: { retries: 0 },
       logLevel: kafkaLogLevel.WARN,
       logCreator: kafkaLogCreator(options.log),
     });
-    const recordingPartitioner: ICustomPartitioner = () => {
-      const pick = Partitioners.DefaultPartitioner();
-      return (args) => {
-        const partition = pick(args);
-        this.assigned.set(args.message, partition);
-        return partition;
-      };
-    };
     this.newProducer = () =>
       kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        createPartitioner: recordingPartitioner,
+        retry: { retries: 0 },
       });
     this.producer = this.newProducer();
+    this.admin = kafka.admin({ retry: { retries: 0 } });
   }
 
   get isConnected(): boolean {
     return this.connected;
   }
 
+  /** Connects; a broker that is down is not an error here (the first send opens the circuit). */
   async connect(): Promise<void> {
-    await this.producer.connect();
-    this.connected = true;
+    try {
+      await withDeadline(this.producer.connect(), this.options.sendTimeoutMs, 'connecting to Kafka');
+      this.connected = true;
+    } catch (err) {
+      this.options.log.warn({ err }, 'Kafka is not reachable yet; the relay will retry');
+    }
   }
 
   /**
@@ -131,73 +118,167 @@ export class KafkaPublisher {
    * the life of the object, across reconnects): new producer id, sequences from zero.
    */
   private async restart(): Promise<void> {
-    await this.producer.disconnect().catch(() => undefined);
+    const old = this.producer;
     this.connected = false;
     this.producer = this.newProducer();
-    await this.producer
-      .connect()
-      .then(() => (this.connected = true))
-      .catch(() => undefined); // broker down: the next send reconnects, or fails and backs off
+    await old.disconnect().catch(() => undefined);
+    this.partitions.clear(); // leadership or partition count may have changed
   }
 
   async disconnect(): Promise<void> {
     this.connected = false;
-    await this.producer.disconnect();
+    await this.producer.disconnect().catch(() => undefined);
+    if (this.adminConnected) await this.admin.disconnect().catch(() => undefined);
+  }
+
+  /** Topic metadata, cached until a send fails. */
+  private async partitionsOf(topic: string): Promise<PartitionMetadata[]> {
+    const cached = this.partitions.get(topic);
+    if (cached) return cached;
+    let topics;
+    try {
+      if (!this.adminConnected) {
+        await this.admin.connect();
+        this.adminConnected = true;
+      }
+      ({ topics } = await this.admin.fetchTopicMetadata({ topics: [topic] }));
+    } catch (err) {
+      // Start from a fresh connection next time: kafkajs's admin does not always notice a dead one.
+      this.adminConnected = false;
+      await this.admin.disconnect().catch(() => undefined);
+      throw err;
+    }
+    const found = topics.find((t) => t.name === topic)?.partitions ?? [];
+    if (found.length === 0) {
+      throw Object.assign(new Error(`topic ${topic} has no partitions`), {
+        type: 'UNKNOWN_TOPIC_OR_PARTITION',
+      });
+    }
+    this.partitions.set(topic, found);
+    return found;
   }
 
   /**
-   * Publishes `events` (one topic per call is the common case; several topics are grouped) and
-   * returns each one's partition and offset once the broker acknowledged all of them.
-   * @throws PublishError classified by reason; nothing is known to be published then.
+   * Checks that Kafka answers for `topics` (metadata only, nothing sent): the half-open probe of
+   * the relay's circuit. @throws PublishError (the environment's) if it does not.
    */
-  async publish(events: PendingEvent[]): Promise<PublishedEvent[]> {
-    const byTopic = new Map<string, { event: PendingEvent; message: Message }[]>();
-    for (const event of events) {
-      const message: Message = {
-        key: event.aggregateId,
-        value: JSON.stringify(event.payload),
-        headers: event.headers,
-      };
-      const list = byTopic.get(event.topic) ?? [];
-      list.push({ event, message });
-      byTopic.set(event.topic, list);
-    }
-    let metadata;
+  async probe(topics: string[]): Promise<void> {
     try {
-      metadata = await this.producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, items]) => ({
-          topic,
-          messages: items.map((i) => i.message),
-        })),
-      });
-    } catch (err) {
-      const reason = classify(err);
-      await this.restart();
-      throw new PublishError(
-        `failed to publish ${events.length} outbox events: ${(err as Error).message}`,
-        reason,
-        {
-          cause: err,
-        },
+      this.partitions.clear();
+      await withDeadline(
+        Promise.all(topics.map((t) => this.partitionsOf(t))),
+        this.options.sendTimeoutMs,
+        'probing Kafka',
       );
+      if (!this.connected) {
+        await withDeadline(this.producer.connect(), this.options.sendTimeoutMs, 'connecting to Kafka');
+        this.connected = true;
+      }
+    } catch (err) {
+      throw new PublishError(`Kafka probe failed: ${(err as Error).message}`, classifyPublishFailure(err), {
+        cause: err,
+      });
     }
-    const baseOffset = new Map(
-      metadata.map((m) => [`${m.topicName}/${m.partition}`, BigInt(m.baseOffset ?? '0')]),
-    );
-    const nextIndex = new Map<string, bigint>();
-    const published: PublishedEvent[] = [];
-    for (const [topic, items] of byTopic) {
-      for (const { event, message } of items) {
-        const partition = this.assigned.get(message);
-        if (partition === undefined) throw new Error(`no partition recorded for outbox event ${event.id}`);
-        const key = `${topic}/${partition}`;
-        const index = nextIndex.get(key) ?? 0n;
-        nextIndex.set(key, index + 1n);
-        published.push({ id: event.id, partition, offset: String((baseOffset.get(key) ?? 0n) + index) });
+  }
+
+  /**
+   * Publishes `events` and reports, per partition, what was acked (with partition and offset) and
+   * what failed (classified). Events of one product are in one partition, in the order given.
+   */
+  async publish(events: PendingEvent[]): Promise<PublishOutcome> {
+    const outcome: PublishOutcome = { published: [], failed: [] };
+    const sendable = events;
+    const groups = new Map<string, { topic: string; partition: number; events: PendingEvent[] }>();
+    for (const topic of new Set(sendable.map((e) => e.topic))) {
+      const ofTopic = sendable.filter((e) => e.topic === topic);
+      let partitionMetadata: PartitionMetadata[];
+      try {
+        partitionMetadata = await withDeadline(
+          this.partitionsOf(topic),
+          this.options.sendTimeoutMs,
+          'reading topic metadata',
+        );
+      } catch (err) {
+        // Without metadata nothing of this topic can go: the environment's fault.
+        outcome.failed.push({
+          events: ofTopic,
+          error: new PublishError(
+            `failed to read metadata of topic ${topic}: ${(err as Error).message}`,
+            classifyPublishFailure(err),
+            { cause: err },
+          ),
+        });
+        continue;
+      }
+      for (const event of ofTopic) {
+        const partition = this.pick({
+          topic,
+          partitionMetadata,
+          message: { key: event.aggregateId, value: null },
+        });
+        const id = `${topic}/${partition}`;
+        const group = groups.get(id) ?? { topic, partition, events: [] };
+        group.events.push(event);
+        groups.set(id, group);
       }
     }
-    return published;
+
+    const sends = [...groups.values()].map(async (group) => {
+      const messages: Message[] = group.events.map((e) => ({
+        key: e.aggregateId,
+        value: valueOf(e),
+        headers: e.headers,
+        partition: group.partition,
+      }));
+      const metadata = await withDeadline(
+        this.producer.send({ topic: group.topic, acks: -1, messages }),
+        this.options.sendTimeoutMs,
+        `sending ${messages.length} records to ${group.topic}/${group.partition}`,
+      );
+      const base = BigInt(metadata.find((m) => m.partition === group.partition)?.baseOffset ?? '-1');
+      if (base < 0n) throw new Error(`no offset acknowledged for ${group.topic}/${group.partition}`);
+      return group.events.map((e, i) => ({
+        id: e.id,
+        partition: group.partition,
+        offset: String(base + BigInt(i)),
+      }));
+    });
+    const settled = await Promise.allSettled(sends);
+    const groupList = [...groups.values()];
+    let anyFailed = false;
+    settled.forEach((result, i) => {
+      if (result.status === 'fulfilled') {
+        outcome.published.push(...result.value);
+        this.connected = true;
+        return;
+      }
+      anyFailed = true;
+      const group = groupList[i]!;
+      const err = result.reason as unknown;
+      outcome.failed.push({
+        events: group.events,
+        error: new PublishError(
+          `failed to publish ${group.events.length} outbox events to ${group.topic}/${group.partition}: ${(err as Error).message}`,
+          classifyPublishFailure(err),
+          { cause: err },
+        ),
+      });
+    });
+    if (anyFailed) await this.restart();
+    return outcome;
   }
+}
+
+/** The stored payload is the record's value. */
+const valueOf = (event: PendingEvent): string => JSON.stringify(event.payload);
+
+/**
+ * The wire size of an event's record, as the broker's size limit counts it (close enough: the
+ * framing overhead is rounded up), so a record the broker would refuse is caught before sending.
+ */
+export function recordBytes(event: PendingEvent): number {
+  let bytes =
+    RECORD_OVERHEAD_BYTES + Buffer.byteLength(event.aggregateId) + Buffer.byteLength(valueOf(event));
+  for (const [k, v] of Object.entries(event.headers)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return bytes;
 }

@@ -1,4 +1,11 @@
 import pg from 'pg';
+import {
+  ConfigError,
+  createLogger,
+  pgOptions,
+  resolveShardCount,
+  runWorkerProcess,
+} from '@shopstream/shared';
 import { loadConfig } from './config.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { RelayMetrics } from './metrics.js';
@@ -6,37 +13,48 @@ import { OutboxListener } from './outbox-listener.js';
 import { OutboxStore } from './outbox-store.js';
 import { Relay } from './relay.js';
 import { OutboxRetention } from './retention.js';
-import { createLogger, runWorkerProcess } from '@shopstream/shared';
 import { ShardOwnership } from './shard-ownership.js';
 
 /** Composition root of a relay process. SIGTERM: finish the batch, release shards, exit 0. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger({ name: 'relay', level: config.LOG_LEVEL }).child({ relayId: config.RELAY_ID });
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  // Statements must end well inside a lease: a relay stuck on a query must not outlive its shards.
+  const statementTimeoutMs = Math.max(1_000, Math.floor(config.RELAY_LEASE_MS / 2));
+  const connection = (max: number) =>
+    pgOptions(config.DATABASE_URL, {
+      max,
+      applicationName: `shopstream-relay ${config.RELAY_ID}`.slice(0, 63),
+      connectTimeoutMs: Math.min(5_000, statementTimeoutMs),
+      statementTimeoutMs,
+      queryTimeoutMs: statementTimeoutMs + 1_000,
+    });
+  const pool = new pg.Pool(connection(4));
   pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
+  const shardCount = await resolveShardCount(pool, config.SHARD_COUNT);
   const metrics = new RelayMetrics();
   const publisher = new KafkaPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: config.KAFKA_CLIENT_ID,
-    requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
+    sendTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
     security: config,
     log,
   });
   const ownership = new ShardOwnership(
     pool,
-    { owner: config.RELAY_ID, shardCount: config.SHARD_COUNT, leaseMs: config.RELAY_LEASE_MS },
+    { owner: config.RELAY_ID, shardCount, leaseMs: config.RELAY_LEASE_MS },
     log,
   );
   let relay: Relay | undefined = undefined;
-  const listener = new OutboxListener(config.DATABASE_URL, (shard) => relay?.notify(shard), log);
+  const listener = new OutboxListener(connection(1), (shard) => relay?.notify(shard), log);
+  const retention = new OutboxRetention(pool, log);
   relay = new Relay(
     {
       pool,
       ownership,
       store: new OutboxStore(pool, config.RELAY_ID),
       publisher,
-      retention: new OutboxRetention(pool, log),
+      maintenance: { run: () => retention.maintain({ retentionHours: config.RELAY_RETENTION_HOURS }) },
       listener,
       metrics,
       log,
@@ -46,10 +64,15 @@ async function main(): Promise<void> {
       maxAttempts: config.RELAY_MAX_ATTEMPTS,
       backoffBaseMs: config.RELAY_BACKOFF_BASE_MS,
       backoffMaxMs: config.RELAY_BACKOFF_MAX_MS,
+      sendTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
+      fenceMarginMs: config.RELAY_FENCE_MARGIN_MS,
+      maxRecordBytes: config.RELAY_MAX_RECORD_BYTES,
       pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
       heartbeatMs: config.RELAY_HEARTBEAT_MS,
+      leaseMs: config.RELAY_LEASE_MS,
+      circuitBaseMs: config.RELAY_CIRCUIT_BASE_MS,
+      circuitMaxMs: config.RELAY_CIRCUIT_MAX_MS,
       maintenanceIntervalMs: config.RELAY_MAINTENANCE_INTERVAL_MS,
-      retentionHours: config.RELAY_RETENTION_HOURS,
     },
   );
   await runWorkerProcess({
@@ -59,9 +82,12 @@ async function main(): Promise<void> {
       host: config.METRICS_HOST,
       port: config.METRICS_PORT,
       registry: metrics.registry,
+      // Ready = the publish loop makes progress and the database answers. An open circuit is not
+      // "unready": the process is fine, Kafka is not, and restarting it would change nothing.
       ready: async () => {
+        if (!relay.progressing) return false;
         await pool.query('select 1');
-        return publisher.isConnected;
+        return true;
       },
     },
     stopMessage: 'shutting down: finishing the in-flight batch, then releasing shards',
@@ -73,8 +99,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `${JSON.stringify({ level: 'fatal', msg: 'relay failed to start', err: String(err) })}\n`,
-  );
+  const message = err instanceof ConfigError ? err.message : String(err);
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'relay failed to start', err: message })}\n`);
   process.exit(1);
 });

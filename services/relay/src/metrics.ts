@@ -1,12 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PublishFailureReason } from './kafka-publisher.js';
-import type { PendingEvent } from './outbox-store.js';
-
-export interface Backlog {
-  pending: number;
-  dead: number;
-  oldestPendingAgeSeconds: number;
-}
+import type { PublishFailureReason } from './publish-failure.js';
+import type { Backlog, PendingEvent } from './outbox-store.js';
 
 /**
  * The relay's metrics of DESIGN §6. Backlog gauges are per owned shards (so `sum` over relays is
@@ -17,6 +11,8 @@ export class RelayMetrics {
   private readonly pending: Gauge;
   private readonly oldestPendingAge: Gauge;
   private readonly dead: Gauge;
+  private readonly blocked: Gauge;
+  readonly circuitOpen: Gauge;
   private readonly publishedTotal: Counter<'event_type'>;
   private readonly failuresTotal: Counter<'reason'>;
   private readonly commitToAck: Histogram;
@@ -27,7 +23,7 @@ export class RelayMetrics {
     const registers = [this.registry];
     this.pending = new Gauge({
       name: 'shopstream_outbox_pending_events',
-      help: 'PENDING outbox events in the shards this relay owns',
+      help: 'PENDING outbox events in the shards this relay owns (not counting blocked ones)',
       registers,
     });
     this.oldestPendingAge = new Gauge({
@@ -38,6 +34,16 @@ export class RelayMetrics {
     this.dead = new Gauge({
       name: 'shopstream_outbox_dead_events',
       help: 'DEAD outbox events in the shards this relay owns',
+      registers,
+    });
+    this.blocked = new Gauge({
+      name: 'shopstream_outbox_blocked_events',
+      help: 'PENDING outbox events in the shards this relay owns held behind a DEAD event of their product',
+      registers,
+    });
+    this.circuitOpen = new Gauge({
+      name: 'shopstream_relay_circuit_open',
+      help: '1 while broker-level failures pause publishing (no row changes; the relay probes Kafka)',
       registers,
     });
     this.publishedTotal = new Counter({
@@ -69,6 +75,7 @@ export class RelayMetrics {
     this.pending.set(backlog.pending);
     this.oldestPendingAge.set(backlog.oldestPendingAgeSeconds);
     this.dead.set(backlog.dead);
+    this.blocked.set(backlog.blocked);
   }
 
   published(events: PendingEvent[], ackedAt: Date): void {

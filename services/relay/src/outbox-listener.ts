@@ -13,7 +13,8 @@ export class OutboxListener {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly databaseUrl: string,
+    /** A URL, or pg options with timeouts and keepalive (a half-open socket must not hide a lost LISTEN). */
+    private readonly connection: string | pg.ClientConfig,
     private readonly onNotify: (shard: number | undefined) => void,
     private readonly log: Logger,
   ) {}
@@ -36,7 +37,9 @@ export class OutboxListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.databaseUrl });
+    const client = new pg.Client(
+      typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection,
+    );
     const lost = (err?: Error) => {
       if (this.client !== client) return;
       this.client = undefined;

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { blockedByDeadSql } from '@shopstream/shared';
 import type { OwnedShards } from './shard-ownership.js';
 
 /** An outbox row as the relay publishes it. */
@@ -13,6 +14,14 @@ export interface PendingEvent {
   headers: Record<string, string>;
   attempts: number;
   createdAt: Date;
+}
+
+/** The outbox as one relay sees it (its own shards): what its gauges show. */
+export interface Backlog {
+  pending: number;
+  blocked: number;
+  dead: number;
+  oldestPendingAgeSeconds: number;
 }
 
 export interface PublishedEvent {
@@ -43,11 +52,16 @@ export class OutboxStore {
   ) {}
 
   /**
-   * The oldest due PENDING rows of the owned shards, in commit order, skipping every product that
-   * has an earlier row still waiting (DEAD, or PENDING and not yet due): per-product order holds.
+   * The oldest due PENDING rows of the owned shards, in commit order. Fenced like every write: only
+   * shards this relay holds at its epoch with an unexpired lease (by the database's clock), so a
+   * relay that lost a shard, or whose lease lapsed while it was paused, claims nothing of it.
+   * Per-product order holds across shards too: a row is skipped while an earlier row of its product
+   * waits anywhere — DEAD, PENDING and not yet due, or PENDING in a shard this relay does not hold
+   * (possible only if events of one product ever landed in two shards; then the other owner goes first).
    */
   async claim(owned: OwnedShards, limit: number): Promise<PendingEvent[]> {
     if (owned.size === 0) return [];
+    const [shards, epochs] = fence(owned);
     const { rows } = await this.pool.query<{
       id: string;
       seq: string;
@@ -60,16 +74,22 @@ export class OutboxStore {
       attempts: number;
       created_at: Date;
     }>(
-      `select e.id, e.seq, e.shard, e.aggregate_id, e.event_type, e.topic, e.payload, e.headers, e.attempts, e.created_at
+      `with held as (
+         select s.shard from relay_shard s join unnest($2::int[], $3::bigint[]) as mine(shard, epoch)
+           on s.shard = mine.shard and s.epoch = mine.epoch
+         where s.owner = $1 and s.lease_until > now())
+       select e.id, e.seq, e.shard, e.aggregate_id, e.event_type, e.topic, e.payload, e.headers, e.attempts, e.created_at
        from outbox_event_unpublished e
-       where e.status = 'PENDING' and e.shard = any($1::int[]) and e.next_attempt_at <= now()
+       where e.status = 'PENDING' and e.shard = any(array(select shard from held)) and e.next_attempt_at <= now()
          and not exists (
            select 1 from outbox_event_unpublished b
            where b.aggregate_id = e.aggregate_id and b.seq < e.seq
-             and (b.status = 'DEAD' or (b.status = 'PENDING' and b.next_attempt_at > now())))
+             and (b.status = 'DEAD'
+                  or (b.status = 'PENDING'
+                      and (b.next_attempt_at > now() or b.shard <> all(array(select shard from held))))))
        order by e.seq
-       limit $2`,
-      [[...owned.keys()], limit],
+       limit $4`,
+      [this.owner, shards, epochs, limit],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -87,12 +107,12 @@ export class OutboxStore {
 
   /**
    * Marks acked rows PUBLISHED (moving them into their hourly partition) in one statement, fenced.
-   * @returns how many rows this relay was still entitled to mark.
+   * @returns the ids this relay was still entitled to mark.
    */
-  async markPublished(owned: OwnedShards, published: PublishedEvent[]): Promise<number> {
-    if (published.length === 0) return 0;
+  async markPublished(owned: OwnedShards, published: PublishedEvent[]): Promise<Set<string>> {
+    if (published.length === 0) return new Set();
     const [shards, epochs] = fence(owned);
-    const result = await this.pool.query(
+    const { rows } = await this.pool.query<{ id: string }>(
       `with fence as (
          select s.shard from relay_shard s join unnest($2::int[], $3::bigint[]) as mine(shard, epoch)
            on s.shard = mine.shard and s.epoch = mine.epoch
@@ -102,7 +122,8 @@ export class OutboxStore {
            last_error = null
        from unnest($4::uuid[], $5::int[], $6::bigint[]) as acked(id, partition, kafka_offset)
        where e.published_at is null and e.status = 'PENDING' and e.id = acked.id
-         and e.shard in (select shard from fence)`,
+         and e.shard in (select shard from fence)
+       returning e.id`,
       [
         this.owner,
         shards,
@@ -112,7 +133,7 @@ export class OutboxStore {
         published.map((p) => p.offset),
       ],
     );
-    return result.rowCount ?? 0;
+    return new Set(rows.map((r) => r.id));
   }
 
   /**
@@ -150,20 +171,31 @@ export class OutboxStore {
     return rows.filter((r) => r.status === 'DEAD').map((r) => r.id);
   }
 
-  /** Backlog of the owned shards from the unpublished partition only: cheap enough to poll. */
-  async backlog(
-    owned: OwnedShards,
-  ): Promise<{ pending: number; dead: number; oldestPendingAgeSeconds: number }> {
-    const { rows } = await this.pool.query<{ pending: number; dead: number; oldest: number | null }>(
-      `select count(*) filter (where status = 'PENDING')::int as pending,
-              count(*) filter (where status = 'DEAD')::int as dead,
-              extract(epoch from now() - min(created_at) filter (where status = 'PENDING'))::float8 as oldest
-       from outbox_event_unpublished where shard = any($1::int[])`,
+  /**
+   * Backlog of the owned shards from the unpublished partition only: cheap enough to poll. Blocked
+   * rows (PENDING behind a DEAD row of their product) are counted apart from pending and left out
+   * of the oldest-pending age: no relay can move them until a person requeues or skips.
+   */
+  async backlog(owned: OwnedShards): Promise<Backlog> {
+    const { rows } = await this.pool.query<{
+      pending: number;
+      blocked: number;
+      dead: number;
+      oldest: number | null;
+    }>(
+      `select count(*) filter (where e.status = 'PENDING' and not blocked)::int as pending,
+              count(*) filter (where e.status = 'PENDING' and blocked)::int as blocked,
+              count(*) filter (where e.status = 'DEAD')::int as dead,
+              extract(epoch from now() - min(e.created_at) filter (where e.status = 'PENDING' and not blocked))::float8 as oldest
+       from outbox_event_unpublished e
+       cross join lateral (select e.status = 'PENDING' and ${blockedByDeadSql('e')} as blocked) b
+       where e.shard = any($1::int[])`,
       [[...owned.keys()]],
     );
     const r = rows[0];
     return {
       pending: r?.pending ?? 0,
+      blocked: r?.blocked ?? 0,
       dead: r?.dead ?? 0,
       oldestPendingAgeSeconds: Math.max(0, r?.oldest ?? 0),
     };

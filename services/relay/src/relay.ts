@@ -1,20 +1,26 @@
 import type { Pool } from 'pg';
 import type { Logger } from '@shopstream/shared';
+import { backoffMs } from './backoff.js';
 import type { KafkaPublisher } from './kafka-publisher.js';
 import type { RelayMetrics } from './metrics.js';
 import type { OutboxListener } from './outbox-listener.js';
 import type { OutboxStore } from './outbox-store.js';
 import { relayOnce } from './relay-loop.js';
-import type { RelaySettings } from './relay-loop.js';
-import type { OutboxRetention } from './retention.js';
+import type { IterationResult, RelaySettings } from './relay-loop.js';
+import { monotonicMs } from './shard-ownership.js';
 import type { ShardOwnership } from './shard-ownership.js';
+
+/** Periodic upkeep that never gates the publish loop (partitions, purges). */
+export interface RelayMaintenance {
+  run(): Promise<unknown>;
+}
 
 export interface RelayDeps {
   pool: Pool;
   ownership: ShardOwnership;
   store: OutboxStore;
   publisher: KafkaPublisher;
-  retention: OutboxRetention;
+  maintenance?: RelayMaintenance;
   listener?: OutboxListener;
   metrics: RelayMetrics;
   log: Logger;
@@ -23,16 +29,31 @@ export interface RelayDeps {
 export interface RelayTimings extends RelaySettings {
   pollIntervalMs: number;
   heartbeatMs: number;
+  leaseMs: number;
   maintenanceIntervalMs: number;
-  retentionHours: number;
+  /** First and longest wait of the circuit between Kafka probes (exponential with jitter in between). */
+  circuitBaseMs: number;
+  circuitMaxMs: number;
   backlogRefreshMs?: number;
+}
+
+/** The circuit of DESIGN §4: open while Kafka fails for reasons that are not the records'. */
+interface Circuit {
+  failures: number;
+  topics: string[];
+  reason: string;
 }
 
 /**
  * A running relay: the publish loop (sequential, so a batch is never processed twice by this
- * process), a heartbeat timer for shard leases, backlog metrics and partition maintenance. Wakes on
- * NOTIFY for an owned shard, otherwise polls. `stop()` finishes the in-flight batch, then releases
- * every shard so a peer takes over at once.
+ * process), a heartbeat timer for shard leases, backlog metrics and outbox maintenance. Wakes on
+ * NOTIFY for an owned shard, otherwise polls.
+ *
+ * Broker-level failures open a circuit: the loop stops claiming, waits (exponential, capped,
+ * jitter) and probes Kafka's metadata until it answers; no row changes meanwhile, so an outage of
+ * any length turns nothing DEAD. Heartbeats renew leases only while the loop makes progress (an
+ * iteration stuck past a lease lets the leases lapse, and peers take over); readiness says the
+ * same. `stop()` finishes the in-flight batch, then releases every shard so a peer takes over at once.
  */
 export class Relay {
   private stopping = false;
@@ -41,6 +62,10 @@ export class Relay {
   /** A NOTIFY arrived since the last claim: do not sleep before the next one. */
   private woken = false;
   private timers: NodeJS.Timeout[] = [];
+  private circuit: Circuit | undefined;
+  /** Monotonic time the current iteration started; undefined while the loop waits. */
+  private busySince: number | undefined;
+  private selfFenced = false;
 
   constructor(
     private readonly deps: RelayDeps,
@@ -55,17 +80,28 @@ export class Relay {
     }
   }
 
+  /** The loop is not stuck in one iteration for longer than a lease: what /readyz reports. */
+  get progressing(): boolean {
+    return this.busySince === undefined || monotonicMs() - this.busySince < this.timings.leaseMs;
+  }
+
+  get circuitOpen(): boolean {
+    return this.circuit !== undefined;
+  }
+
   async start(): Promise<void> {
-    const { ownership, publisher, retention, log } = this.deps;
+    const { ownership, publisher, maintenance, log } = this.deps;
     await ownership.ensureShardRows();
     await publisher.connect();
-    await retention.maintain({ retentionHours: this.timings.retentionHours });
     await this.heartbeat();
     this.every(this.timings.heartbeatMs, () => this.heartbeat());
     this.every(this.timings.backlogRefreshMs ?? 5_000, () => this.refreshBacklog());
-    this.every(this.timings.maintenanceIntervalMs, async () => {
-      await retention.maintain({ retentionHours: this.timings.retentionHours });
-    });
+    if (maintenance) {
+      // Start-up never waits for maintenance (DESIGN §2): it runs in the background, first soon.
+      const run = (): Promise<void> => maintenance.run().then(() => undefined);
+      setTimeout(() => void run().catch((err: unknown) => log.warn({ err }, 'outbox maintenance failed')), 0);
+      this.every(this.timings.maintenanceIntervalMs, run);
+    }
     this.deps.listener?.start();
     this.loopDone = this.loop();
     log.info({ shards: [...ownership.shards.keys()] }, 'relay started');
@@ -98,6 +134,13 @@ export class Relay {
   }
 
   private async heartbeat(): Promise<void> {
+    if (!this.progressing) {
+      this.deps.log.error(
+        { busyForMs: Math.round(monotonicMs() - (this.busySince ?? 0)) },
+        'publish loop made no progress for a whole lease: not renewing leases, so peers take the shards over',
+      );
+      return;
+    }
     const owned = await this.deps.ownership.heartbeat();
     this.deps.metrics.ownedShards.set(owned.size);
   }
@@ -110,13 +153,26 @@ export class Relay {
     let errorDelay = this.timings.pollIntervalMs;
     while (!this.stopping) {
       try {
+        if (this.circuit) {
+          await this.sleep(this.circuitDelay(this.circuit.failures), { ignoreWakeUps: true });
+          if (this.stopping) break;
+          if (!(await this.probe(this.circuit))) continue;
+        }
         this.woken = false;
+        this.busySince = monotonicMs();
         const result = await relayOnce(this.deps, this.timings);
+        this.busySince = undefined;
         errorDelay = this.timings.pollIntervalMs;
+        this.noteSelfFencing(result);
+        if (result.environmentError) {
+          this.openCircuit(result.environmentError.error, result.environmentError.topics);
+          continue;
+        }
         // A full batch means more is waiting: go again at once.
         if (result.claimed === this.timings.batchSize && result.failed === 0) continue;
         await this.sleep(this.timings.pollIntervalMs);
       } catch (err) {
+        this.busySince = undefined;
         this.deps.log.warn({ err, retryInMs: errorDelay }, 'relay iteration failed');
         await this.sleep(errorDelay);
         errorDelay = Math.min(errorDelay * 2, 10_000);
@@ -124,16 +180,69 @@ export class Relay {
     }
   }
 
+  private circuitDelay(failures: number): number {
+    return backoffMs(failures, this.timings.circuitBaseMs, this.timings.circuitMaxMs);
+  }
+
+  private openCircuit(error: Error & { reason: string }, topics: string[]): void {
+    if (this.circuit) {
+      this.circuit.failures += 1;
+      this.circuit.reason = error.reason;
+      return;
+    }
+    this.circuit = { failures: 1, topics, reason: error.reason };
+    this.deps.metrics.circuitOpen.set(1);
+    this.deps.log.warn(
+      { err: error, reason: error.reason, topics },
+      "Kafka is failing for reasons that are not the records': circuit open, no row changes, probing with backoff",
+    );
+  }
+
+  /** Half-open: asks Kafka for metadata only; closes the circuit if it answers. */
+  private async probe(circuit: Circuit): Promise<boolean> {
+    try {
+      await this.deps.publisher.probe(circuit.topics);
+    } catch (err) {
+      circuit.failures += 1;
+      if (circuit.failures % 10 === 0) {
+        this.deps.log.warn(
+          { err, failures: circuit.failures, nextProbeInMs: this.circuitDelay(circuit.failures) },
+          'Kafka still failing; circuit stays open',
+        );
+      }
+      return false;
+    }
+    this.deps.log.info(
+      { failures: circuit.failures },
+      'Kafka answers again: circuit closed, publishing resumes',
+    );
+    this.circuit = undefined;
+    this.deps.metrics.circuitOpen.set(0);
+    return true;
+  }
+
+  private noteSelfFencing(result: IterationResult): void {
+    if (result.selfFenced && !this.selfFenced) {
+      this.deps.log.warn(
+        { leaseRemainingMs: Math.round(this.deps.ownership.leaseRemainingMs()) },
+        'shard leases may lapse before a send could finish: not claiming or sending until a heartbeat renews them',
+      );
+    } else if (!result.selfFenced && this.selfFenced) {
+      this.deps.log.info('leases renewed: claiming and sending again');
+    }
+    this.selfFenced = result.selfFenced;
+  }
+
   /** Waits `ms`, or less if a notification arrives (or arrived during the last batch). */
-  private sleep(ms: number): Promise<void> {
-    if (this.woken || this.stopping) return Promise.resolve();
+  private sleep(ms: number, options: { ignoreWakeUps?: boolean } = {}): Promise<void> {
+    if (this.stopping || (this.woken && !options.ignoreWakeUps)) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
         resolve();
       }
-      this.wakeUp = done;
+      this.wakeUp = options.ignoreWakeUps ? () => this.stopping && done() : done;
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { ConfigError } from '@shopstream/shared';
 import type { Logger } from '@shopstream/shared';
 
 export interface OwnershipOptions {
@@ -6,6 +7,9 @@ export interface OwnershipOptions {
   shardCount: number;
   leaseMs: number;
 }
+
+/** Milliseconds on a monotonic clock (keeps counting while the process is stopped; never jumps). */
+export const monotonicMs = (): number => performance.now();
 
 /** Shards this relay holds, each with the epoch it took it at: the fencing token for its writes. */
 export type OwnedShards = ReadonlyMap<number, string>;
@@ -16,10 +20,17 @@ export type OwnedShards = ReadonlyMap<number, string>;
  * (epoch + 1: anything the previous owner still tries to write is fenced off), and notes how many
  * shards it holds beyond its share; `releaseExtras` gives those back, and is called by the relay loop
  * between batches so no batch is cut off mid-way.
+ *
+ * This object is the one owner of the shard map: heartbeat, release and drop run one at a time, so
+ * a heartbeat that read the map before a release cannot write the released shard back into it.
+ * It also knows, on a monotonic clock, until when the leases it last renewed are certainly valid
+ * (measured from before the renewing statement was sent), which is what self-fencing checks.
  */
 export class ShardOwnership {
   private owned = new Map<number, string>();
   private fairShare = 0;
+  private leaseValidUntil = -Infinity;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly pool: Pool,
@@ -35,17 +46,46 @@ export class ShardOwnership {
     return this.fairShare;
   }
 
-  /** Creates the shard rows if this is the first relay ever; harmless afterwards. */
+  /** Milliseconds (monotonic) the current leases are still certainly ours; ≤ 0 once they may have lapsed. */
+  leaseRemainingMs(now = monotonicMs()): number {
+    return this.owned.size === 0 ? 0 : this.leaseValidUntil - now;
+  }
+
+  /** Runs `task` after every earlier heartbeat/release/drop has finished. */
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Creates the shard rows if this is the first relay ever; harmless afterwards.
+   * @throws ConfigError if the table has shards beyond the shard count (nobody would own them).
+   */
   async ensureShardRows(): Promise<void> {
     await this.pool.query(
       `insert into relay_shard (shard) select s from generate_series(0, $1::int - 1) s on conflict do nothing`,
       [this.options.shardCount],
     );
+    const { rows } = await this.pool.query<{ beyond: number }>(
+      `select count(*)::int as beyond from relay_shard where shard >= $1`,
+      [this.options.shardCount],
+    );
+    if ((rows[0]?.beyond ?? 0) > 0) {
+      throw new ConfigError([
+        `SHARD_COUNT: relay_shard has ${rows[0]!.beyond} shard row(s) at or beyond shard count ${this.options.shardCount}; their events would never be published`,
+      ]);
+    }
   }
 
   /** Renews leases and takes free shards up to the fair share; returns the shards now held. */
-  async heartbeat(): Promise<OwnedShards> {
+  heartbeat(): Promise<OwnedShards> {
+    return this.serialized(() => this.renewAndTake());
+  }
+
+  private async renewAndTake(): Promise<OwnedShards> {
     const { owner, leaseMs, shardCount } = this.options;
+    const startedAt = monotonicMs();
     await this.pool.query(
       `insert into relay_member (owner, lease_until) values ($1, now() + $2 * interval '1 millisecond')
        on conflict (owner) do update set lease_until = excluded.lease_until`,
@@ -86,21 +126,38 @@ export class ShardOwnership {
       }
     }
     this.owned = next;
+    this.leaseValidUntil = startedAt + leaseMs;
     return this.owned;
   }
 
   /** Gives back shards held beyond the fair share (a new relay joined), highest numbers first. */
-  async releaseExtras(): Promise<void> {
-    const extra = this.owned.size - this.fairShare;
-    if (extra <= 0) return;
-    const shards = [...this.owned.keys()].sort((a, b) => b - a).slice(0, extra);
-    await this.release(shards);
+  releaseExtras(): Promise<void> {
+    return this.serialized(async () => {
+      const extra = this.owned.size - this.fairShare;
+      if (extra <= 0) return;
+      await this.release([...this.owned.keys()].sort((a, b) => b - a).slice(0, extra));
+    });
   }
 
   /** Gives back every shard and leaves the member list, so peers take over at once (SIGTERM). */
-  async releaseAll(): Promise<void> {
-    await this.release([...this.owned.keys()]);
-    await this.pool.query('delete from relay_member where owner = $1', [this.options.owner]);
+  releaseAll(): Promise<void> {
+    return this.serialized(async () => {
+      await this.release([...this.owned.keys()]);
+      await this.pool.query('delete from relay_member where owner = $1', [this.options.owner]);
+    });
+  }
+
+  /**
+   * Forgets shards a fenced write proved lost (another relay holds them at a newer epoch), at once
+   * rather than at the next heartbeat, so the loop does not claim and send them again meanwhile.
+   */
+  drop(shards: Iterable<number>, epochs: OwnedShards): Promise<void> {
+    return this.serialized(async () => {
+      const lost = [...shards].filter((s) => this.owned.get(s) === epochs.get(s));
+      for (const shard of lost) this.owned.delete(shard);
+      if (lost.length > 0)
+        this.log.warn({ shards: lost }, 'shards dropped: a fenced write showed another relay holds them');
+    });
   }
 
   private async release(shards: number[]): Promise<void> {

@@ -33,6 +33,8 @@ describe('fencing by shard epoch', () => {
 
     // The stalled relay stops heartbeating (a long GC pause, a network partition): its lease lapses.
     await new Promise((r) => setTimeout(r, 1200));
+    // Its claim is fenced by the lease too (the database's clock): nothing, even before a takeover.
+    expect(await stalledStore.claim(stalled.shards, 1000)).toEqual([]);
     const successor = new ShardOwnership(pool, { ...options, owner: 'successor' }, log);
     await successor.heartbeat();
     expect([...successor.shards.keys()].sort()).toEqual([0, 1, 2, 3]);
@@ -41,7 +43,7 @@ describe('fencing by shard epoch', () => {
 
     // The stalled relay wakes up with its Kafka acks in hand: it may not mark anything.
     const acks = claimed.map((e, i) => ({ id: e.id, partition: 0, offset: String(i) }));
-    expect(await stalledStore.markPublished(stalled.shards, acks)).toBe(0);
+    expect((await stalledStore.markPublished(stalled.shards, acks)).size).toBe(0);
     expect(
       await stalledStore.markFailed(
         stalled.shards,
@@ -60,7 +62,7 @@ describe('fencing by shard epoch', () => {
 
     // The new owner's marks go through.
     const successorStore = new OutboxStore(pool, 'successor');
-    expect(await successorStore.markPublished(successor.shards, acks)).toBe(acks.length);
+    expect((await successorStore.markPublished(successor.shards, acks)).size).toBe(acks.length);
   });
 
   it('spreads shards evenly over live relays and gives extras back when one joins', async () => {
@@ -85,6 +87,57 @@ describe('fencing by shard epoch', () => {
     } finally {
       await p2.end();
       await db2.drop();
+    }
+  });
+
+  it('a release/heartbeat race cannot hand a shard back to its old owner', async () => {
+    const options = { shardCount: 8, leaseMs: 10_000 };
+    const db3 = await createTestDatabase('race');
+    await migrate(db3.url);
+    const p3 = new pg.Pool({ connectionString: db3.url, max: 8 });
+    try {
+      const a = new ShardOwnership(p3, { ...options, owner: 'a' }, log);
+      await a.ensureShardRows();
+      await a.heartbeat();
+      expect(a.shards.size).toBe(8);
+      const b = new ShardOwnership(p3, { ...options, owner: 'b' }, log);
+      await b.heartbeat(); // b is live: a's share drops to 4 at its next heartbeat
+      const epochsBefore = new Map(a.shards);
+
+      // The relay loop releases extras while the heartbeat timer fires: started together, not awaited
+      // one by one, several rounds, with b taking what is freed in between.
+      for (let round = 0; round < 5; round++) {
+        await Promise.all([
+          a.heartbeat(),
+          a.releaseExtras(),
+          a.heartbeat(),
+          b.heartbeat(),
+          a.releaseExtras(),
+        ]);
+      }
+      await b.heartbeat();
+
+      const { rows } = await p3.query<{ shard: number; owner: string | null; epoch: string }>(
+        'select shard, owner, epoch from relay_shard order by shard',
+      );
+      // What each relay believes it holds is exactly what the table says it holds, at that epoch.
+      for (const [who, relay] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
+        const inTable = rows.filter((r) => r.owner === who).map((r) => [r.shard, r.epoch]);
+        expect([...relay.shards].sort((x, y) => x[0] - y[0])).toEqual(inTable);
+      }
+      expect(a.shards.size).toBe(4);
+      expect(b.shards.size).toBe(4);
+      // Every shard a gave away went to b once (epoch + 1) and never came back to a.
+      for (const r of rows.filter((row) => row.owner === 'b')) {
+        expect(BigInt(r.epoch)).toBe(BigInt(epochsBefore.get(r.shard)!) + 1n);
+      }
+      for (const [shard, epoch] of a.shards) expect(epoch).toBe(epochsBefore.get(shard));
+    } finally {
+      await p3.end();
+      await db3.drop();
     }
   });
 });

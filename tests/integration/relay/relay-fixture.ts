@@ -76,6 +76,9 @@ export async function relayFixture(
         RELAY_LEASE_MS: '4000',
         RELAY_HEARTBEAT_MS: '1000',
         RELAY_POLL_INTERVAL_MS: '200',
+        // A send must fit in the lease with a heartbeat and the margin to spare (4000 > 1500 + 500 + 1000).
+        KAFKA_REQUEST_TIMEOUT_MS: '1500',
+        RELAY_FENCE_MARGIN_MS: '500',
         ...env,
       });
       const proc = { ...relay, id, metricsPort };
