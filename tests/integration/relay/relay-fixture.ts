@@ -6,10 +6,11 @@ import {
   freePort,
   infraEnv,
   randomTopic,
+  readTopic,
   startService,
   waitFor,
 } from '../../harness/index.js';
-import type { ServiceProcess, TestDatabase } from '../../harness/index.js';
+import type { ReadRecord, ServiceProcess, TestDatabase } from '../../harness/index.js';
 
 export interface RelayProcess extends ServiceProcess {
   id: string;
@@ -131,4 +132,67 @@ export function versionsByProduct(
     out.set(r.key, list);
   }
   return out;
+}
+
+/**
+ * Where a product's records on the topic break DESIGN §1's order promise: first copies must come
+ * in version order (1, 2, 3 …), and a repeated copy — at-least-once re-publication after a relay
+ * lost its shard between Kafka's ack and its mark — must replay a contiguous run that reaches the
+ * newest version published so far before anything newer appears. A stale send by a relay that
+ * lost its lease (older versions after newer ones, run cut short) breaks the second rule.
+ * @returns one sentence per violation; empty when the order is intact.
+ */
+export function orderViolations(byProduct: Map<string, number[]>): string[] {
+  const violations: string[] = [];
+  for (const [product, versions] of byProduct) {
+    let high = 0;
+    let replayNext: number | undefined;
+    versions.forEach((v, i) => {
+      if (replayNext !== undefined) {
+        if (v !== replayNext) {
+          violations.push(
+            `${product}: copy of v${v} at #${i} breaks a replay that had reached v${replayNext - 1} of v${high}`,
+          );
+          replayNext = undefined;
+          high = Math.max(high, v);
+          return;
+        }
+        replayNext = v < high ? v + 1 : undefined;
+        return;
+      }
+      if (v > high) {
+        if (v !== high + 1)
+          violations.push(`${product}: first copy of v${v} at #${i} came before v${high + 1}`);
+        high = v;
+        return;
+      }
+      replayNext = v < high ? v + 1 : undefined; // a repeat starts a replay run
+    });
+    if (replayNext !== undefined)
+      violations.push(`${product}: a stale copy ends at v${replayNext - 1} after v${high} was published`);
+  }
+  return violations;
+}
+
+/** Every record of `topic`, however many (the high watermarks say how many to wait for). */
+export async function readWholeTopic(brokers: string, topic: string): Promise<ReadRecord[]> {
+  const kafka = new Kafka({ clientId: 'fixture-count', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  let total = 0;
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
+  } finally {
+    await admin.disconnect();
+  }
+  const records = await readTopic(brokers, topic, total);
+  if (records.length < total) throw new Error(`read ${records.length} of ${total} records of ${topic}`);
+  return records;
+}
+
+/** The value of one sample of a relay's /metrics (0 when absent). */
+export async function relayMetric(relay: RelayProcess, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${relay.metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
