@@ -12,6 +12,16 @@ export type { PendingEvent, PublishedEvent, FailedEvent, Backlog } from './outbo
 export { Relay } from './relay.js';
 export type { RelayMaintenance, RelayTimings } from './relay.js';
 export { relayOnce } from './relay-loop.js';
+export {
+  OutboxMaintenance,
+  DEFAULT_MAINTENANCE_SETTINGS,
+  MAINTENANCE_STEPS,
+  LockUnavailableError,
+  inShortTransaction,
+  createPartitionTableSql,
+  attachPartitionSql,
+} from './outbox-maintenance.js';
+export type { MaintenanceReport, MaintenanceSettings, MaintenanceStep } from './outbox-maintenance.js';
 export { OutboxRetention } from './retention.js';
 export { ShardOwnership, monotonicMs } from './shard-ownership.js';
 export type { OwnedShards } from './shard-ownership.js';

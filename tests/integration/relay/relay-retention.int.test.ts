@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '@shopstream/shared';
-import { OutboxRetention } from '@shopstream/relay';
+import { OutboxMaintenance, OutboxRetention } from '@shopstream/relay';
 import { createTestDatabase, seedOutbox } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
 
@@ -69,7 +69,7 @@ describe('outbox retention', () => {
     expect(left[0]!.n).toBe(0);
   });
 
-  it('moves published rows that landed in the unpublished partition into the partition created for their hour', async () => {
+  it('moves published rows that landed in the published default into the partition created for their hour', async () => {
     const retention = new OutboxRetention(pool, pino({ level: 'silent' }));
     const products = await seedOutbox(pool, { topic: 't', products: 3, eventsPerProduct: 1 });
     const future = new Date(Date.now() + 100 * HOUR); // no partition exists that far ahead
@@ -77,15 +77,46 @@ describe('outbox retention', () => {
       `update outbox_event set status = 'PUBLISHED', published_at = $1 where aggregate_id = any($2::uuid[])`,
       [future, products],
     );
+    const inDefault = async () =>
+      (await pool.query<{ n: number }>(`select count(*)::int as n from outbox_event_published_default`))
+        .rows[0]!.n;
+    expect(await inDefault()).toBe(3); // the mark did not fail for want of a partition
     const { created } = await retention.maintain({ retentionHours: 1000, hoursAhead: 1, now: future });
     expect(created.length).toBeGreaterThan(0);
-    const { rows } = await pool.query<{ n: number }>(
-      `select count(*)::int as n from outbox_event_unpublished where published_at is not null`,
+    expect(await inDefault()).toBe(0);
+    const { rows } = await pool.query<{ partition: string; n: number }>(
+      `select tableoid::regclass::text as partition, count(*)::int as n from outbox_event
+       where published_at = $1 group by 1`,
+      [future],
     );
-    expect(
-      (await pool.query(`select count(*)::int as n from outbox_event where published_at = $1`, [future]))
-        .rows[0].n,
-    ).toBe(3);
-    expect(rows[0]!.n).toBe(0);
+    expect(rows).toEqual([
+      { partition: `outbox_event_p${future.toISOString().slice(0, 13).replace(/[-T]/g, '')}`, n: 3 },
+    ]);
+  });
+
+  it('drains more than a batch of such rows outside the lock, then attaches; nothing is lost', async () => {
+    const products = await seedOutbox(pool, { topic: 't', products: 7, eventsPerProduct: 1 });
+    const hour = new Date(Math.floor(Date.now() / HOUR) * HOUR + 150 * HOUR);
+    await pool.query(
+      `update outbox_event set status = 'PUBLISHED', published_at = $1::timestamptz + (random() * interval '59 minutes')
+       where aggregate_id = any($2::uuid[])`,
+      [hour, products],
+    );
+    const maintenance = new OutboxMaintenance(pool, pino({ level: 'silent' }), {
+      retentionHours: 1000,
+      hoursAhead: 0,
+      purgeBatchSize: 2,
+    });
+    const report = await maintenance.run({ steps: ['createPartitions'] });
+    const name = `outbox_event_p${hour.toISOString().slice(0, 13).replace(/[-T]/g, '')}`;
+    expect(report.created).toContain(name);
+    expect(report.movedFromDefault).toBe(7);
+    expect(report.deferred).toEqual([]);
+    const { rows } = await pool.query<{ partition: string; n: number }>(
+      `select tableoid::regclass::text as partition, count(*)::int as n from outbox_event
+       where aggregate_id = any($1::uuid[]) group by 1`,
+      [products],
+    );
+    expect(rows).toEqual([{ partition: name, n: 7 }]);
   });
 });
