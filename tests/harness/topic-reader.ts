@@ -8,6 +8,10 @@ export interface ReadRecord {
   key: string;
   headers: Record<string, string>;
   value: string;
+  /** The producer's CreateTime (ms since the epoch): when the sending client built the record. */
+  timestamp: number;
+  /** The idempotent producer that wrote the record's batch (-1 for a non-idempotent producer). */
+  producerId: string;
 }
 
 /**
@@ -36,6 +40,10 @@ export async function readTopic(
           key: String(message.key),
           headers,
           value: String(message.value),
+          timestamp: Number(message.timestamp),
+          producerId: String(
+            (message as { batchContext?: { producerId?: unknown } }).batchContext?.producerId ?? '-1',
+          ),
         });
       },
     });

@@ -54,8 +54,8 @@ const withDeadline = <T>(work: Promise<T>, ms: number, what: string): Promise<T>
  * with kafkajs's default (Java-compatible murmur2) partitioner over the topic's metadata — and each
  * partition's records are sent as their own request, so a partition whose leader is away fails
  * alone and every acked partition can be marked (DESIGN §4: a batch where part was acked marks what
- * was acked). Every send has a deadline (`sendTimeoutMs`) that the relay's self-fencing budgets for:
- * kafkajs does not retry (retries: 0); the relay's circuit and next_attempt_at own retrying.
+ * was acked). Every send has a deadline (`sendTimeoutMs`) that the relay's self-fencing budgets for;
+ * beyond one quick retry inside it, the relay's circuit and next_attempt_at own retrying.
  */
 export class KafkaPublisher {
   private producer: Producer;
@@ -81,7 +81,7 @@ export class KafkaPublisher {
       brokers: options.brokers,
       ...kafkaSecurityOptions(options.security ?? {}),
       connectionTimeout: Math.max(100, Math.min(3_000, Math.floor(options.sendTimeoutMs / 4))),
-      requestTimeout: Math.max(100, Math.floor(options.sendTimeoutMs / 2)),
+      requestTimeout: Math.max(100, Math.floor(options.sendTimeoutMs / 3)),
       retry: { retries: 0 },
       logLevel: kafkaLogLevel.WARN,
       logCreator: kafkaLogCreator(options.log),
@@ -91,7 +91,11 @@ export class KafkaPublisher {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        retry: { retries: 0 },
+        createPartitioner: Partitioners.DefaultPartitioner, // each record names its partition anyway
+        // kafkajs refuses an idempotent producer without retries: one quick retry, inside the deadline
+        // (two requests of sendTimeout / 3 plus at most 300 ms); a send past the deadline restarts the
+        // producer, which ends any retry still pending.
+        retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 300 },
       });
     this.producer = this.newProducer();
     this.admin = kafka.admin({ retry: { retries: 0 } });
@@ -121,7 +125,7 @@ export class KafkaPublisher {
     const old = this.producer;
     this.connected = false;
     this.producer = this.newProducer();
-    await old.disconnect().catch(() => undefined);
+    await withDeadline(old.disconnect(), this.options.sendTimeoutMs, 'disconnecting').catch(() => undefined);
     this.partitions.clear(); // leadership or partition count may have changed
   }
 
