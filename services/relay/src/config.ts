@@ -19,6 +19,14 @@ const schema = commonConfigSchema
     RELAY_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
     RELAY_RETENTION_HOURS: z.coerce.number().int().min(1).default(168),
     RELAY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1000).default(300_000),
+    /** Hourly partitions of published events exist this far ahead of the database clock. */
+    RELAY_PARTITION_HOURS_AHEAD: z.coerce.number().int().min(1).max(720).default(24),
+    /** lock_timeout of each maintenance statement: the longest a writer can queue behind one. */
+    RELAY_MAINTENANCE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(200),
+    /** Idempotency keys are purged after this (the API replays POSTs for 24 h). */
+    RELAY_IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).default(24),
+    /** DEAD and SKIPPED outbox rows are purged after this, unless a later event of the product waits. */
+    RELAY_DEAD_RETENTION_HOURS: z.coerce.number().int().min(1).default(720),
     /** Deadline of one whole send to Kafka; self-fencing keeps this much lease (+ margin) in hand. */
     KAFKA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(4_000),
     /** Extra lease kept in hand beyond a send's deadline before a send may start. */

@@ -22,6 +22,5 @@ export {
   attachPartitionSql,
 } from './outbox-maintenance.js';
 export type { MaintenanceReport, MaintenanceSettings, MaintenanceStep } from './outbox-maintenance.js';
-export { OutboxRetention } from './retention.js';
 export { ShardOwnership, monotonicMs } from './shard-ownership.js';
 export type { OwnedShards } from './shard-ownership.js';

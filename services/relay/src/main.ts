@@ -12,7 +12,7 @@ import { RelayMetrics } from './metrics.js';
 import { OutboxListener } from './outbox-listener.js';
 import { OutboxStore } from './outbox-store.js';
 import { Relay } from './relay.js';
-import { OutboxRetention } from './retention.js';
+import { OutboxMaintenance } from './outbox-maintenance.js';
 import { ShardOwnership } from './shard-ownership.js';
 
 /** Composition root of a relay process. SIGTERM: finish the batch, release shards, exit 0. */
@@ -47,14 +47,23 @@ async function main(): Promise<void> {
   );
   let relay: Relay | undefined = undefined;
   const listener = new OutboxListener(connection(1), (shard) => relay?.notify(shard), log);
-  const retention = new OutboxRetention(pool, log);
+  // Its own connection: a run waits on lock timeouts for seconds and must not starve the loop's pool.
+  const maintenancePool = new pg.Pool(connection(1));
+  maintenancePool.on('error', (err) => log.warn({ err }, 'idle maintenance connection failed'));
+  const maintenance = new OutboxMaintenance(maintenancePool, log, {
+    retentionHours: config.RELAY_RETENTION_HOURS,
+    hoursAhead: config.RELAY_PARTITION_HOURS_AHEAD,
+    lockTimeoutMs: config.RELAY_MAINTENANCE_LOCK_TIMEOUT_MS,
+    idempotencyTtlHours: config.RELAY_IDEMPOTENCY_TTL_HOURS,
+    deadRetentionHours: config.RELAY_DEAD_RETENTION_HOURS,
+  });
   relay = new Relay(
     {
       pool,
       ownership,
       store: new OutboxStore(pool, config.RELAY_ID),
       publisher,
-      maintenance: { run: () => retention.maintain({ retentionHours: config.RELAY_RETENTION_HOURS }) },
+      maintenance,
       listener,
       metrics,
       log,
@@ -93,7 +102,7 @@ async function main(): Promise<void> {
     stopMessage: 'shutting down: finishing the in-flight batch, then releasing shards',
     stop: async () => {
       await relay.stop();
-      await pool.end();
+      await Promise.all([pool.end(), maintenancePool.end()]);
     },
   });
 }

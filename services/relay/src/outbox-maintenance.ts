@@ -209,7 +209,7 @@ export async function inShortTransaction<T>(
   }
 }
 
-/** Same key as the former `OutboxRetention`, so old and new relays never maintain at once. */
+/** The same key the relays' earlier partition maintenance took, so old and new relays never maintain at once. */
 const LOCK_KEY = 'shopstream.outbox_retention';
 
 const COLUMNS = `id, seq, aggregate_type, aggregate_id, aggregate_version, event_type, topic, shard, payload,

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '@shopstream/shared';
-import { OutboxMaintenance, OutboxRetention } from '@shopstream/relay';
+import { OutboxMaintenance } from '@shopstream/relay';
 import { createTestDatabase, seedOutbox } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
 
@@ -21,7 +21,15 @@ describe('outbox retention', () => {
   });
 
   it('drops whole hourly partitions of published rows older than the window and touches nothing else', async () => {
-    const retention = new OutboxRetention(pool, pino({ level: 'silent' }));
+    const log = pino({ level: 'silent' });
+    // Partition steps only, as each case sets its own clock.
+    const retention = {
+      maintain: (o: { retentionHours: number; hoursAhead?: number; now: Date }) =>
+        new OutboxMaintenance(pool, log, {
+          retentionHours: o.retentionHours,
+          ...(o.hoursAhead !== undefined ? { hoursAhead: o.hoursAhead } : {}),
+        }).run({ now: o.now, steps: ['publishedDefault', 'createPartitions', 'dropPartitions'] }),
+    };
     const now = new Date();
     // Partitions from 31 hours ago up to 24 hours ahead, without a gap.
     await retention.maintain({
@@ -70,7 +78,15 @@ describe('outbox retention', () => {
   });
 
   it('moves published rows that landed in the published default into the partition created for their hour', async () => {
-    const retention = new OutboxRetention(pool, pino({ level: 'silent' }));
+    const log = pino({ level: 'silent' });
+    // Partition steps only, as each case sets its own clock.
+    const retention = {
+      maintain: (o: { retentionHours: number; hoursAhead?: number; now: Date }) =>
+        new OutboxMaintenance(pool, log, {
+          retentionHours: o.retentionHours,
+          ...(o.hoursAhead !== undefined ? { hoursAhead: o.hoursAhead } : {}),
+        }).run({ now: o.now, steps: ['publishedDefault', 'createPartitions', 'dropPartitions'] }),
+    };
     const products = await seedOutbox(pool, { topic: 't', products: 3, eventsPerProduct: 1 });
     const future = new Date(Date.now() + 100 * HOUR); // no partition exists that far ahead
     await pool.query(
