@@ -23,3 +23,4 @@ export type { PrivateKafka } from './private-kafka.js';
 export { kubeConfig, installPipelineCrd, installFixtureCrd } from './kube.js';
 export { startPrivateKube } from './private-kube.js';
 export type { PrivateKube } from './private-kube.js';
+export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';

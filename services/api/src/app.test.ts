@@ -7,11 +7,17 @@ const unreachableStore = new Proxy({} as ProductStore, {
   get: (_t, name) => () => Promise.reject(new Error(`store.${String(name)} must not be called`)),
 });
 
-const app = (pingDatabase: () => Promise<void>) =>
+// A store whose database is down: every call fails as node-postgres does when nothing listens.
+const downStore = new Proxy({} as ProductStore, {
+  get: () => () =>
+    Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
+});
+
+const app = (pingDatabase: () => Promise<void>, store: ProductStore = unreachableStore) =>
   createApp({
     logger: pino({ level: 'silent' }),
     products: {
-      store: unreachableStore,
+      store,
       clock: { now: () => new Date() },
       shardCount: 64,
       topic: 'product.events',
@@ -29,6 +35,15 @@ describe('createApp', () => {
     expect(ready.headers.get('Content-Type')).toBe('application/problem+json');
     expect(await ready.json()).toMatchObject({ status: 503, code: 'DEPENDENCY_UNAVAILABLE' });
     expect((await down.request('/healthz')).status).toBe(200);
+  });
+
+  it('answers a request whose database is down with 503 problem+json and Retry-After, not 500', async () => {
+    const down = app(() => Promise.resolve(), downStore);
+    const res = await down.request('/products/0192d5f0-0000-7000-8000-000000000001');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
+    expect(await res.json()).toMatchObject({ status: 503, code: 'DEPENDENCY_UNAVAILABLE' });
   });
 
   it('answers /readyz with 200 when the database answers', async () => {

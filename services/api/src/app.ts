@@ -7,7 +7,7 @@ import type { Logger } from '@shopstream/shared';
 import type { ProductDeps } from './domain/products.js';
 import { sellerAuth } from './http/auth.js';
 import type { SellerAuthConfig } from './http/auth.js';
-import { MAX_BODY_BYTES } from './http/json-body.js';
+import { MAX_BODY_BYTES } from './http/request-input.js';
 import { createApiMetrics } from './http/metrics.js';
 import { PayloadTooLargeError, notFound, onError } from './http/problem.js';
 import { requestLogger } from './http/request-logger.js';

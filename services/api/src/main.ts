@@ -1,17 +1,19 @@
-import { serve } from '@hono/node-server';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { OutboxAdmin, createLogger, kafkaSecurityOptions, ormConfig } from '@shopstream/shared';
+import { OutboxAdmin, createLogger, kafkaSecurityOptions, resolveShardCount } from '@shopstream/shared';
 import type { Logger } from '@shopstream/shared';
 import type { AdminDeps } from './admin/admin-routes.js';
 import { KafkaLagSource } from './admin/kafka-lag-source.js';
 import { unconfiguredLag } from './admin/lag-source.js';
+import { apiOrmConfig, apiPgOptions } from './adapters/database-options.js';
 import { MikroOrmProductStore } from './adapters/product-store.js';
 import { PostgresSearchIndex } from './adapters/search-index.js';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
 import type { ApiConfig } from './config.js';
+import type { SellerAuthConfig } from './http/auth.js';
+import { listen } from './http/server.js';
 
 /**
  * The admin page's adapters, only with ADMIN_TOKEN: a small pg pool for the outbox statements it
@@ -22,7 +24,7 @@ function adminDeps(
   logger: Logger,
 ): { deps: AdminDeps; close(): Promise<void> } | undefined {
   if (!config.ADMIN_TOKEN) return undefined;
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  const pool = new pg.Pool(apiPgOptions(config, { max: 2, applicationName: 'shopstream-api-admin' }));
   // An idle client that loses its server emits 'error'; unhandled, that would end the process.
   pool.on('error', (err) => logger.warn({ err }, 'admin database connection lost'));
   const lag = config.KAFKA_BROKERS
@@ -57,13 +59,45 @@ function adminDeps(
   };
 }
 
+/**
+ * The shard count new events are hashed with: the database's (relay_config), checked against
+ * SHARD_COUNT when set. @throws ConfigError naming both numbers when they differ.
+ */
+async function databaseShardCount(config: ApiConfig): Promise<number> {
+  const client = new pg.Client(apiPgOptions(config));
+  await client.connect();
+  try {
+    return await resolveShardCount(client, config.SHARD_COUNT);
+  } finally {
+    await client.end();
+  }
+}
+
+function authConfig(config: ApiConfig, logger: Logger): SellerAuthConfig {
+  const claims = {
+    ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
+    ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+  };
+  if (config.JWT_SECRET) return { jwtSecret: config.JWT_SECRET, ...claims };
+  // The config refuses JWT_JWKS_URL without both issuer and audience.
+  return {
+    jwksUrl: config.JWT_JWKS_URL!,
+    issuer: config.JWT_ISSUER!,
+    audience: config.JWT_AUDIENCE!,
+    jwksMaxAgeMs: config.JWKS_MAX_AGE_MS,
+    jwksMinRefreshIntervalMs: config.JWKS_MIN_REFRESH_INTERVAL_MS,
+    jwksFetchTimeoutMs: config.JWKS_FETCH_TIMEOUT_MS,
+    logger,
+  };
+}
+
 /** Composition root of the API process: config, logger, ORM, app, server, graceful shutdown. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
-  const orm = await MikroORM.init(
-    ormConfig({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DB_POOL_MAX }),
-  );
+  const shardCount = await databaseShardCount(config);
+  logger.info({ shardCount }, 'shard count from the database');
+  const orm = await MikroORM.init(apiOrmConfig(config, logger));
   const admin = adminDeps(config, logger);
   if (!admin) logger.info('admin page disabled: ADMIN_TOKEN is not set');
   const app = createApp({
@@ -72,17 +106,20 @@ async function main(): Promise<void> {
     products: {
       store: new MikroOrmProductStore(orm.em),
       clock: { now: () => new Date() },
-      shardCount: config.SHARD_COUNT,
+      shardCount,
       topic: config.PRODUCT_EVENTS_TOPIC,
     },
-    search: new PostgresSearchIndex(orm.em),
-    auth: config.JWT_SECRET ? { jwtSecret: config.JWT_SECRET } : { jwksUrl: config.JWT_JWKS_URL! },
+    search: new PostgresSearchIndex(orm.em, {
+      candidateLimit: config.SEARCH_CANDIDATE_LIMIT,
+      statementTimeoutMs: config.SEARCH_STATEMENT_TIMEOUT_MS,
+    }),
+    auth: authConfig(config, logger),
     pingDatabase: async () => {
       await orm.em.getConnection().execute('select 1', [], 'get', undefined);
     },
   });
 
-  const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) =>
+  const server = listen(app, { hostname: config.HOST, port: config.PORT, logger }, (info) =>
     logger.info({ host: info.address, port: info.port }, 'api listening'),
   );
 

@@ -1,10 +1,12 @@
+import type { Server } from 'node:http';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { sign } from 'hono/jwt';
 import pg from 'pg';
 import { pino } from 'pino';
-import { MikroOrmProductStore, PostgresSearchIndex, createApp } from '@shopstream/api';
-import { migrate, ormConfig } from '@shopstream/shared';
-import { createTestDatabase } from '../../harness/index.js';
+import { MikroOrmProductStore, PostgresSearchIndex, apiOrmConfig, createApp, listen } from '@shopstream/api';
+import type { Clock, SearchLimits, SellerAuthConfig } from '@shopstream/api';
+import { migrate, resolveShardCount } from '@shopstream/shared';
+import { createTestDatabase, freePort } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
 
 export const SELLER = '3fa85f64-5717-4562-b3fc-2c963f66afa6';
@@ -20,34 +22,71 @@ export interface ApiUnderTest {
   ): Promise<string>;
   sql: pg.Pool;
   db: TestDatabase;
+  /** The app's own ORM, for what only its pooled connections can show (their session settings). */
+  orm: MikroORM;
+  /** `http://127.0.0.1:<port>` when started with `listen`: the app behind the API's real HTTP server. */
+  baseUrl?: string;
   close(): Promise<void>;
 }
 
-/** The real API app on a fresh, migrated database, driven in-process through `app.request()`. */
-export async function startApi(): Promise<ApiUnderTest> {
+export interface StartOptions {
+  /** How writes verify tokens; HS256 with JWT_SECRET by default. */
+  auth?: SellerAuthConfig;
+  /** The clock products are stamped with (and ce_time); the real one by default. */
+  clock?: Clock;
+  /** Also serve the app over HTTP on a free loopback port, through the API's own `listen`. */
+  listen?: boolean;
+  /** The search route's candidate cap and statement timeout; the defaults otherwise. */
+  search?: SearchLimits;
+}
+
+/**
+ * The real API app on a fresh, migrated database, driven in-process through `app.request()` (and,
+ * with `listen`, over real HTTP). Its pool is the API's own (`apiOrmConfig`, with the timeouts), and
+ * its shard count comes from the database as in the process.
+ */
+export async function startApi(options: StartOptions = {}): Promise<ApiUnderTest> {
   const db = await createTestDatabase('api');
   await migrate(db.url);
   const logger = pino({ level: 'silent' });
-  const orm = await MikroORM.init(ormConfig({ databaseUrl: db.url, poolMax: 10 }));
-  const app = createApp({
-    logger,
-    products: {
-      store: new MikroOrmProductStore(orm.em),
-      clock: { now: () => new Date() },
-      shardCount: 64,
-      topic: 'product.events',
-    },
-    search: new PostgresSearchIndex(orm.em),
-    auth: { jwtSecret: JWT_SECRET },
-    pingDatabase: async () => {
-      await orm.em.getConnection().execute('select 1');
-    },
-  });
+  const orm = await MikroORM.init(
+    apiOrmConfig({
+      DATABASE_URL: db.url,
+      DB_POOL_MAX: 10,
+      DB_CONNECT_TIMEOUT_MS: 5_000,
+      DB_ACQUIRE_TIMEOUT_MS: 5_000,
+      DB_STATEMENT_TIMEOUT_MS: 10_000,
+    }),
+  );
   const sql = new pg.Pool({ connectionString: db.url, max: 3 });
   // An idle client ended by the server (e.g. DROP DATABASE … WITH (FORCE) at teardown) emits
   // 'error' on the pool; unhandled, it fails whichever test is running. Queries still fail normally.
   sql.on('error', () => undefined);
+  const app = createApp({
+    logger,
+    products: {
+      store: new MikroOrmProductStore(orm.em),
+      clock: options.clock ?? { now: () => new Date() },
+      shardCount: await resolveShardCount(sql, undefined),
+      topic: 'product.events',
+    },
+    search: new PostgresSearchIndex(orm.em, options.search),
+    auth: options.auth ?? { jwtSecret: JWT_SECRET },
+    pingDatabase: async () => {
+      await orm.em.getConnection().execute('select 1');
+    },
+  });
+  let server: Server | undefined;
+  let baseUrl: string | undefined;
+  if (options.listen) {
+    const port = await freePort();
+    await new Promise<void>((resolve) => {
+      server = listen(app, { hostname: '127.0.0.1', port }, () => resolve());
+    });
+    baseUrl = `http://127.0.0.1:${port}`;
+  }
   return {
+    ...(baseUrl ? { baseUrl } : {}),
     request: async (path, init) => app.request(path, init),
     token: (sub = SELLER, options = {}) =>
       sign(
@@ -57,7 +96,13 @@ export async function startApi(): Promise<ApiUnderTest> {
       ),
     sql,
     db,
+    orm,
     close: async () => {
+      if (server) {
+        const s = server;
+        s.closeAllConnections();
+        await new Promise((resolve) => s.close(resolve));
+      }
       await sql.end();
       await orm.close(true);
       await db.drop();

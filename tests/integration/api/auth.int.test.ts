@@ -1,4 +1,5 @@
-import { OTHER_SELLER, SELLER, bearer, jsonInit, rowCounts, startApi } from './api-under-test.js';
+import { sign } from 'hono/jwt';
+import { JWT_SECRET, OTHER_SELLER, SELLER, bearer, jsonInit, rowCounts, startApi } from './api-under-test.js';
 import type { ApiUnderTest } from './api-under-test.js';
 
 describe('seller authentication and ownership', () => {
@@ -38,6 +39,17 @@ describe('seller authentication and ownership', () => {
       401,
     );
     expect(problem.detail).toMatch(/expired/i);
+    expect(await rowCounts(api.sql)).toEqual(before);
+  });
+
+  it('refuses a token without exp (401): every token must expire', async () => {
+    const before = await rowCounts(api.sql);
+    const forever = await sign({ sub: SELLER }, JWT_SECRET, 'HS256');
+    const problem = await expectRefused(
+      await api.request('/products', jsonInit('POST', body, bearer(forever))),
+      401,
+    );
+    expect(problem.detail).toMatch(/no exp/);
     expect(await rowCounts(api.sql)).toEqual(before);
   });
 

@@ -1,8 +1,9 @@
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { IdempotencyKeyEntity, OutboxEventEntity, ProductEntity } from '@shopstream/shared';
-import type { NewOutboxEvent, ProductRow } from '@shopstream/shared';
+import type { IdempotencyKeyRow, NewOutboxEvent, OutboxEventRow, ProductRow } from '@shopstream/shared';
 import { IdempotencyKeyTakenError } from '../domain/ports.js';
+import { throwIfNotBegun } from './begun-transaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from '../domain/products.js';
 import type { IdempotencyRecord, Product, ProductStore, ProductTransaction } from '../domain/ports.js';
 
@@ -18,6 +19,14 @@ const toProduct = (row: ProductRow): Product => ({
   created_at: row.createdAt.toISOString(),
   updated_at: row.updatedAt.toISOString(),
   deleted_at: row.deletedAt ? row.deletedAt.toISOString() : null,
+});
+
+/** `created_at` of a live idempotency record, on the database's clock (not the pod's). */
+const youngerThan = (maxAgeMs: number) => ({
+  $gt: raw(`now() - make_interval(secs => ${Number(maxAgeMs) / 1000})`),
+});
+const notYoungerThan = (maxAgeMs: number) => ({
+  $lte: raw(`now() - make_interval(secs => ${Number(maxAgeMs) / 1000})`),
 });
 
 const toRow = (p: Product): ProductRow => ({
@@ -42,7 +51,10 @@ export class MikroOrmProductStore implements ProductStore {
   constructor(private readonly em: EntityManager) {}
 
   async transaction<T>(work: (tx: ProductTransaction) => Promise<T>): Promise<T> {
-    return this.em.fork().transactional((em) => work(new MikroOrmProductTransaction(em)));
+    return this.em.fork().transactional(async (em) => {
+      await throwIfNotBegun(em);
+      return work(new MikroOrmProductTransaction(em));
+    });
   }
 
   async findProduct(id: string): Promise<Product | undefined> {
@@ -72,7 +84,7 @@ export class MikroOrmProductStore implements ProductStore {
       .fork()
       .findOne(
         IdempotencyKeyEntity,
-        { sellerId, key, createdAt: { $gt: new Date(Date.now() - maxAgeMs) } },
+        { sellerId, key, createdAt: youngerThan(maxAgeMs) },
         { disableIdentityMap: true },
       );
     return row ? { requestHash: row.requestHash, response: row.response } : undefined;
@@ -113,8 +125,9 @@ class MikroOrmProductTransaction implements ProductTransaction {
       headers: { ...event.headers },
       status: 'PENDING',
       attempts: 0,
-      nextAttemptAt: event.createdAt,
-      createdAt: event.createdAt,
+      // The database's clock, which the relay's backoff and retention compare against — never the pod's.
+      nextAttemptAt: raw<OutboxEventRow, Date>('now()'),
+      createdAt: raw<OutboxEventRow, Date>('now()'),
     });
   }
 
@@ -127,7 +140,7 @@ class MikroOrmProductTransaction implements ProductTransaction {
     await this.em.nativeDelete(IdempotencyKeyEntity, {
       sellerId,
       key,
-      createdAt: { $lte: new Date(Date.now() - IDEMPOTENCY_WINDOW_MS) },
+      createdAt: notYoungerThan(IDEMPOTENCY_WINDOW_MS),
     });
     try {
       await this.em.insert(IdempotencyKeyEntity, {
@@ -135,7 +148,8 @@ class MikroOrmProductTransaction implements ProductTransaction {
         key,
         requestHash: record.requestHash,
         response: record.response,
-        createdAt: new Date(),
+        // The database's clock, which the expiry above and the purge compare with.
+        createdAt: raw<IdempotencyKeyRow, Date>('now()'),
       });
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) throw new IdempotencyKeyTakenError(key);

@@ -5,7 +5,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { OutboxAdminError } from '@shopstream/shared';
 import type { Logger, OutboxAdmin } from '@shopstream/shared';
 import type { LoggerVariables } from '../http/request-logger.js';
-import { problemResponse } from '../http/problem.js';
+import { RETRY_AFTER_SECONDS, problemResponse } from '../http/problem.js';
+import { isDatabaseUnavailable } from '../http/database-unavailable.js';
 import { AdminInputError, parseEventId, parseOutboxQuery } from './admin-input.js';
 import {
   DEFAULT_SESSION_TTL_MS,
@@ -94,6 +95,18 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     }
     if (err instanceof AdminPageError) {
       return c.html(errorPage(err.title, err.problems, pageContextOrNone(c)), err.status);
+    }
+    if (isDatabaseUnavailable(err)) {
+      log(c).warn({ err, path: c.req.path }, 'admin page: database unavailable');
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      return c.html(
+        errorPage(
+          'Database unavailable',
+          ['the database is unavailable; try again shortly'],
+          pageContextOrNone(c),
+        ),
+        503,
+      );
     }
     log(c).error({ err, path: c.req.path }, 'admin page failed');
     return c.html(

@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { AppError, ValidationError } from '@shopstream/shared';
+import { AppError, DependencyUnavailableError, ValidationError } from '@shopstream/shared';
 import type { FieldIssue, Logger } from '@shopstream/shared';
 import type { ZodError } from 'zod';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 
 export class MalformedJsonError extends AppError {
   readonly code = 'MALFORMED_JSON';
@@ -56,6 +57,9 @@ export interface Problem {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** Seconds a client should wait before retrying a 503 (a PostgreSQL restart takes a few). */
+export const RETRY_AFTER_SECONDS = 2;
+
 export function problemResponse(
   c: Context,
   problem: Problem,
@@ -81,25 +85,44 @@ export function fieldIssues(error: ZodError, root = 'body'): FieldIssue[] {
 }
 
 /**
- * The one error handler: handlers throw, this maps. AppErrors become their status; Hono's own
- * HTTPExceptions (JWT middleware) keep their status and WWW-Authenticate; anything else is a 500
- * that is logged with its stack and says nothing about internals.
+ * An error as the AppError it stands for: a database that is down, restarting or out of
+ * connections (`isDatabaseUnavailable`) is a DependencyUnavailableError, whatever layer threw it.
+ */
+export function classify(err: Error): Error {
+  if (err instanceof AppError || !isDatabaseUnavailable(err)) return err;
+  return new DependencyUnavailableError(
+    'the database is unavailable; retry after Retry-After seconds (a POST with the same Idempotency-Key)',
+    { cause: err },
+  );
+}
+
+/**
+ * The one error handler: handlers throw, this maps. AppErrors become their status, a retriable
+ * one (503) with Retry-After; an unavailable database is classified as such (503, never 500);
+ * Hono's own HTTPExceptions (JWT middleware) keep their status and WWW-Authenticate; anything else
+ * is a 500 that is logged with its stack and says nothing about internals.
  */
 export function onError(logger: Logger) {
-  return (err: Error, c: Context): Response => {
+  return (thrown: Error, c: Context): Response => {
     const instance = c.req.path;
+    const err = classify(thrown);
     if (err instanceof AppError) {
       const status = statusOf[err.code] ?? 500;
-      if (status >= 500) logger.error({ err, path: instance }, 'request failed');
-      return problemResponse(c, {
-        type: problemType(err.code),
-        title: titleOf[status] ?? 'Error',
-        status,
-        detail: err.message,
-        code: err.code,
-        instance,
-        ...(err instanceof ValidationError ? { errors: err.issues } : {}),
-      });
+      if (err.retriable) logger.warn({ err, path: instance }, 'dependency unavailable');
+      else if (status >= 500) logger.error({ err, path: instance }, 'request failed');
+      return problemResponse(
+        c,
+        {
+          type: problemType(err.code),
+          title: titleOf[status] ?? 'Error',
+          status,
+          detail: err.message,
+          code: err.code,
+          instance,
+          ...(err instanceof ValidationError ? { errors: err.issues } : {}),
+        },
+        err.retriable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {},
+      );
     }
     if (err instanceof HTTPException) {
       const status = err.status;

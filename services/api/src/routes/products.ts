@@ -12,7 +12,7 @@ import {
 import { createProduct, deleteProduct, getProduct, listProducts, updateProduct } from '../domain/products.js';
 import type { ProductDeps } from '../domain/products.js';
 import type { AuthVariables } from '../http/auth.js';
-import { readJson, validate } from '../http/json-body.js';
+import { readHeader, readJson, readParam, readQuery } from '../http/request-input.js';
 
 type Env = { Variables: AuthVariables };
 
@@ -20,12 +20,12 @@ const etag = (p: Product): string => `"${p.version}"`;
 const productHeaders = (p: Product): Record<string, string> => ({ ETag: etag(p) });
 
 function productId(c: Context): string {
-  return validate(uuidSchema, c.req.param('id'), 'id');
+  return readParam(c, 'id', uuidSchema);
 }
 
 /** The version a write expects: `If-Match: "3"` (or `3`, `W/"3"`) or `version` in the body; both must agree. */
 function expectedVersion(c: Context, bodyVersion: number | undefined, required: boolean): number | undefined {
-  const header = c.req.header('If-Match');
+  const header = readHeader(c, 'If-Match');
   let fromHeader: number | undefined;
   if (header !== undefined) {
     const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
@@ -53,7 +53,7 @@ function expectedVersion(c: Context, bodyVersion: number | undefined, required: 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
 
 function idempotencyKey(c: Context): string | undefined {
-  const key = c.req.header('Idempotency-Key');
+  const key = readHeader(c, 'Idempotency-Key');
   if (key === undefined) return undefined;
   if (!idempotencyKeyPattern.test(key)) {
     throw new ValidationError('invalid Idempotency-Key', [
@@ -116,7 +116,7 @@ export function createProductRoutes(deps: ProductDeps, auth: MiddlewareHandler<E
   });
 
   app.get('/', async (c) => {
-    const query = validate(listProductsQuerySchema, c.req.query(), 'query');
+    const query = readQuery(c, listProductsQuerySchema);
     const page = await listProducts(deps, {
       ...(query.seller_id ? { sellerId: query.seller_id.toLowerCase() } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),

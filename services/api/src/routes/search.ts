@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { searchQuerySchema } from '../domain/product-search.js';
 import type { SearchIndex } from '../domain/product-search.js';
-import { validate } from '../http/json-body.js';
+import { readQuery } from '../http/request-input.js';
 
 export const READ_MODEL_AGE_HEADER = 'Read-Model-Age-Seconds';
 
@@ -12,7 +12,7 @@ export const READ_MODEL_AGE_HEADER = 'Read-Model-Age-Seconds';
 export function createSearchRoutes(index: SearchIndex): Hono {
   const app = new Hono();
   app.get('/', async (c) => {
-    const query = validate(searchQuerySchema, c.req.query(), 'query');
+    const query = readQuery(c, searchQuerySchema);
     const [hits, age] = await Promise.all([
       index.search({
         text: query.q,
