@@ -115,6 +115,13 @@ export class KafkaPublisher {
     }
   }
 
+  /** A producer started after a failed send connects on its first use. */
+  private async ensureConnected(): Promise<void> {
+    if (this.connected) return;
+    await withDeadline(this.producer.connect(), this.options.sendTimeoutMs, 'connecting to Kafka');
+    this.connected = true;
+  }
+
   /**
    * kafkajs's idempotent producer advances its per-partition sequence numbers even for a batch the
    * broker refused, after which every send to that partition fails with OUT_OF_ORDER_SEQUENCE_NUMBER.
@@ -174,10 +181,7 @@ export class KafkaPublisher {
         this.options.sendTimeoutMs,
         'probing Kafka',
       );
-      if (!this.connected) {
-        await withDeadline(this.producer.connect(), this.options.sendTimeoutMs, 'connecting to Kafka');
-        this.connected = true;
-      }
+      await this.ensureConnected();
     } catch (err) {
       throw new PublishError(`Kafka probe failed: ${(err as Error).message}`, classifyPublishFailure(err), {
         cause: err,
@@ -227,6 +231,17 @@ export class KafkaPublisher {
       }
     }
 
+    try {
+      if (groups.size > 0) await this.ensureConnected();
+    } catch (err) {
+      const error = new PublishError(
+        `failed to connect to Kafka: ${(err as Error).message}`,
+        classifyPublishFailure(err),
+        { cause: err },
+      );
+      for (const group of groups.values()) outcome.failed.push({ events: group.events, error });
+      return outcome;
+    }
     const sends = [...groups.values()].map(async (group) => {
       const messages: Message[] = group.events.map((e) => ({
         key: e.aggregateId,
