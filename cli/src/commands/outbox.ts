@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import pg from 'pg';
-import { OUTBOX_STATUSES, OutboxAdmin, OutboxAdminError, isUuid } from '@shopstream/shared';
-import type { OutboxRowSummary, OutboxStatus } from '@shopstream/shared';
+import {
+  ERROR_CLASSES,
+  OUTBOX_STATUSES,
+  OutboxAdmin,
+  OutboxAdminError,
+  isErrorClass,
+  isUuid,
+} from '@shopstream/shared';
+import type { ErrorClass, OutboxRowSummary, OutboxStatus } from '@shopstream/shared';
 import { loadCliConfig } from '../context.js';
 import { CliError, emit, runAction, usageError } from '../output.js';
 import { Progress } from '../progress.js';
@@ -13,7 +20,12 @@ interface JsonOption {
 interface ListOptions extends JsonOption {
   status?: string;
   product?: string;
+  errorClass?: string;
   limit?: string;
+}
+interface RequeueOptions extends JsonOption {
+  all?: boolean;
+  errorClass?: string;
 }
 
 /** How many DEAD rows `requeue --all` reads per round: each round is a progress step. */
@@ -22,10 +34,34 @@ export const REQUEUE_BATCH = 100;
 export interface ListFilter {
   status?: OutboxStatus;
   aggregateId?: string;
+  errorClass?: ErrorClass;
   limit: number;
 }
 
-/** @throws a usage error (exit 2) for an unknown status, a product that is not a UUID or a bad limit. */
+/** @throws a usage error (exit 2) naming the classes, unless `value` is one of them. */
+export function parseErrorClass(value: string): ErrorClass {
+  if (!isErrorClass(value)) {
+    throw usageError(`--error-class must be one of ${ERROR_CLASSES.join(', ')}, not ${value}`);
+  }
+  return value;
+}
+
+/** What `requeue` was asked to do: one event, or every DEAD event (of one error class). */
+export type RequeueTarget = { id: string } | { all: true; errorClass?: ErrorClass };
+
+/** @throws a usage error (exit 2) for an id with --all, --error-class without --all, a bad id or class. */
+export function parseRequeueTarget(id: string | undefined, options: RequeueOptions): RequeueTarget {
+  if (options.all && id) throw usageError('requeue takes an event id or --all, not both');
+  if (options.errorClass !== undefined && !options.all) {
+    throw usageError('--error-class goes with --all: requeue --all --error-class <class>');
+  }
+  if (!options.all) return { id: parseEventId('requeue', id) };
+  return options.errorClass === undefined
+    ? { all: true }
+    : { all: true, errorClass: parseErrorClass(options.errorClass) };
+}
+
+/** @throws a usage error (exit 2) for an unknown status or error class, a product that is not a UUID or a bad limit. */
 export function parseListFilter(options: ListOptions): ListFilter {
   const status = options.status?.toUpperCase();
   if (status !== undefined && !(OUTBOX_STATUSES as readonly string[]).includes(status)) {
@@ -36,11 +72,13 @@ export function parseListFilter(options: ListOptions): ListFilter {
   if (options.product !== undefined && !isUuid(options.product)) {
     throw usageError('--product needs a product id (a UUID)');
   }
+  const errorClass = options.errorClass === undefined ? undefined : parseErrorClass(options.errorClass);
   const limit = options.limit === undefined ? 100 : Number(options.limit);
   if (!Number.isInteger(limit) || limit < 1) throw usageError('--limit must be a positive integer');
   return {
     ...(status ? { status: status as OutboxStatus } : {}),
     ...(options.product ? { aggregateId: options.product } : {}),
+    ...(errorClass ? { errorClass } : {}),
     limit,
   };
 }
@@ -72,6 +110,10 @@ export function register(program: Command): void {
     .description('Outbox events in commit order.')
     .option('--status <status>', `one of ${OUTBOX_STATUSES.join(', ').toLowerCase()}`)
     .option('--product <id>', 'only this product')
+    .option(
+      '--error-class <class>',
+      `only rows whose last error is of this class: ${ERROR_CLASSES.join(', ')}`,
+    )
     .option('--limit <n>', 'at most this many (default 100)')
     .option('--json', 'print JSON')
     .action((options: ListOptions) =>
@@ -103,14 +145,23 @@ export function register(program: Command): void {
     .description('DEAD → PENDING (attempts reset, due now): the relay publishes it again, in order.')
     .argument('[id]', 'event id')
     .option('--all', 'every DEAD event')
+    .option(
+      '--error-class <class>',
+      `with --all: only DEAD events whose last error is of this class (${ERROR_CLASSES.join(', ')}; shopstream diagnose names it)`,
+    )
     .option('--json', 'print JSON')
-    .action((id: string | undefined, options: JsonOption & { all?: boolean }) =>
+    .action((id: string | undefined, options: RequeueOptions) =>
       runAction(async () => {
-        if (options.all && id) throw usageError('requeue takes an event id or --all, not both');
-        const eventId = options.all ? undefined : parseEventId('requeue', id);
+        const target = parseRequeueTarget(id, options);
         await withAdmin(async (admin) => {
-          const ids = eventId ? await admin.requeue({ id: eventId }) : await requeueAll(admin);
-          emit(options, { requeued: ids }, () => `requeued ${ids.length} DEAD event(s)`);
+          const ids =
+            'id' in target ? await admin.requeue(target) : await requeueAll(admin, target.errorClass);
+          const of = 'errorClass' in target ? ` of class ${target.errorClass}` : '';
+          emit(
+            options,
+            { requeued: ids, ...('errorClass' in target ? { errorClass: target.errorClass } : {}) },
+            () => `requeued ${ids.length} DEAD event(s)${of}`,
+          );
         });
       }),
     );
@@ -135,12 +186,13 @@ export function register(program: Command): void {
 }
 
 /**
- * Requeues every DEAD row, oldest first, a page at a time, so the progress shown is real and a
- * large requeue never holds many row locks at once while relays run. A row someone else requeued
- * or skipped meanwhile is left alone.
+ * Requeues every DEAD row (of `errorClass`, when given), oldest first, a page at a time, so the
+ * progress shown is real and a large requeue never holds many row locks at once while relays run.
+ * A row someone else requeued or skipped meanwhile is left alone.
  */
-async function requeueAll(admin: OutboxAdmin): Promise<string[]> {
-  const total = (await admin.overview()).counts.DEAD;
+async function requeueAll(admin: OutboxAdmin, errorClass?: ErrorClass): Promise<string[]> {
+  const dead = await admin.deadByErrorClass();
+  const total = errorClass ? dead[errorClass] : Object.values(dead).reduce((a, b) => a + b, 0);
   const progress = new Progress('requeue', total);
   const ids: string[] = [];
   let seen = 0;
@@ -150,6 +202,7 @@ async function requeueAll(admin: OutboxAdmin): Promise<string[]> {
     const page = await admin.list({
       status: 'DEAD',
       limit: REQUEUE_BATCH,
+      ...(errorClass ? { errorClass } : {}),
       ...(afterSeq ? { afterSeq } : {}),
     });
     if (page.length === 0) break;
@@ -164,7 +217,9 @@ async function requeueAll(admin: OutboxAdmin): Promise<string[]> {
     afterSeq = page.at(-1)!.seq;
     progress.update(seen, `${ids.length} requeued`);
   }
-  progress.done(`requeued ${ids.length} of ${total} DEAD event(s)`);
+  progress.done(
+    `requeued ${ids.length} of ${total} DEAD event(s)${errorClass ? ` of class ${errorClass}` : ''}`,
+  );
   return ids;
 }
 

@@ -1,4 +1,4 @@
-import type { PartitionLag } from '@shopstream/shared';
+import type { ErrorClass, PartitionLag } from '@shopstream/shared';
 
 /**
  * Everything `diagnose` looks at, gathered once by the adapters (kafka-facts.ts, outbox-facts.ts)
@@ -53,17 +53,20 @@ export interface OutboxFacts {
   reachable: true;
   /** False when the outbox tables are missing: the database was never migrated. */
   migrated: boolean;
-  /** Unpublished rows of this topic. */
+  /** PENDING rows of this topic, blocked ones included. */
   pending: number;
+  /** PENDING rows of this topic held behind a DEAD row of their product (blockedByDeadSql). */
+  blocked: number;
   dead: number;
   skipped: number;
   /** PENDING rows that failed at least once and wait for a retry. */
   retrying: number;
+  /** Age of the oldest PENDING row a relay can publish (not blocked); null when there is none. */
   oldestPendingAgeSeconds: number | null;
   /** The newest error recorded on a PENDING row of this topic, if any. */
   lastPendingError: string | null;
-  /** DEAD rows of this topic in commit order (at most a few dozen). */
-  deadRows: DeadRow[];
+  /** DEAD rows of this topic grouped by error class, largest group first; together they are `dead`. */
+  deadGroups: DeadGroup[];
   /** PENDING rows of this topic in shards that no relay holds with a live lease. */
   pendingInUnownedShards: number;
   relays: RelayMember[];
@@ -71,14 +74,21 @@ export interface OutboxFacts {
   recentTopics: { topic: string; events: number }[];
 }
 
-export interface DeadRow {
-  id: string;
-  productId: string;
-  eventType: string;
-  aggregateVersion: number;
-  attempts: number;
+/** The DEAD rows of one topic that share an error class: one cause, one finding, one fix. */
+export interface DeadGroup {
+  errorClass: ErrorClass;
+  /** DEAD rows in the group. */
+  events: number;
+  /** Distinct products among them. */
+  products: number;
+  /** The oldest few, in commit order. */
+  sampleEventIds: string[];
+  sampleProductIds: string[];
+  /** The oldest row of the group, spelled out when it is the only one. */
+  first: { id: string; productId: string; eventType: string; aggregateVersion: number; attempts: number };
+  /** The error recorded on the newest row of the group. */
   lastError: string | null;
-  /** Later PENDING events of the same product: the relay holds them back behind this row. */
+  /** PENDING rows held behind a DEAD row of this group (of the same product, committed after it). */
   heldBack: number;
 }
 

@@ -1,5 +1,6 @@
 import type { PartitionLag } from '@shopstream/shared';
-import type { DeadRow, DiagnoseFacts, GroupMember, KafkaFacts, OutboxFacts } from './facts.js';
+import type { ErrorClass } from '@shopstream/shared';
+import type { DeadGroup, DiagnoseFacts, GroupMember, KafkaFacts, OutboxFacts } from './facts.js';
 import { diagnose, exitCodeFor, formatAge } from './rules.js';
 import type { Finding, FindingId } from './rules.js';
 
@@ -21,15 +22,32 @@ const partition = (partition: number, committed: string | null, end: string, sta
 const member = (id: string, assigned: Record<string, number[]>, subscribed = Object.keys(assigned)) =>
   ({ memberId: id, clientId: `client-${id}`, clientHost: '/127.0.0.1', assigned, subscribed }) as GroupMember;
 
-const deadRow = (id: string, productId: string, heldBack: number): DeadRow => ({
-  id,
-  productId,
-  eventType: 'product.created',
-  aggregateVersion: 1,
-  attempts: 10,
-  lastError: 'MESSAGE_TOO_LARGE',
-  heldBack,
-});
+/** `events` DEAD rows of one error class, on products prod-1… (events e-1…), the oldest first. */
+const deadGroup = (
+  errorClass: ErrorClass,
+  events: number,
+  heldBack: number,
+  lastError = 'message_too_large: failed to publish 1 outbox events: MESSAGE_TOO_LARGE',
+): DeadGroup => {
+  const ids = Array.from({ length: events }, (_, i) => `e-${i + 1}`);
+  const products = ids.map((_, i) => `prod-${i + 1}`);
+  return {
+    errorClass,
+    events,
+    products: events,
+    sampleEventIds: ids.slice(0, 5),
+    sampleProductIds: products.slice(0, 5),
+    first: {
+      id: 'e-1',
+      productId: 'prod-1',
+      eventType: 'product.created',
+      aggregateVersion: 1,
+      attempts: 10,
+    },
+    lastError,
+    heldBack,
+  };
+};
 
 /** A healthy pipeline: one member on all three partitions, 5 behind, one live relay, nothing pending. */
 function healthy(): DiagnoseFacts & { kafka: KafkaFacts; outbox: OutboxFacts } {
@@ -48,12 +66,13 @@ function healthy(): DiagnoseFacts & { kafka: KafkaFacts; outbox: OutboxFacts } {
       reachable: true,
       migrated: true,
       pending: 0,
+      blocked: 0,
       dead: 0,
       skipped: 0,
       retrying: 0,
       oldestPendingAgeSeconds: null,
       lastPendingError: null,
-      deadRows: [],
+      deadGroups: [],
       pendingInUnownedShards: 0,
       relays: [{ owner: 'relay-1', live: true, leaseExpiredSecondsAgo: -8, shards: 64 }],
       recentTopics: [{ topic: T, events: 26 }],
@@ -199,20 +218,46 @@ describe('diagnose', () => {
       mentions: ['3 of the 3 PENDING'],
     },
     {
-      name: 'DEAD row blocking a product',
+      name: 'one DEAD row blocking a product',
       change: (f) => {
         f.outbox.pending = 2;
-        f.outbox.oldestPendingAgeSeconds = 1;
+        f.outbox.blocked = 2;
+        f.outbox.oldestPendingAgeSeconds = null;
         f.outbox.dead = 1;
-        f.outbox.deadRows = [deadRow('e-1', 'prod-x', 2)];
+        f.outbox.deadGroups = [deadGroup('message_too_large', 1, 2)];
       },
       expected: 'problem:dead-row',
       mentions: [
-        'Product prod-x is blocked by DEAD outbox event e-1',
-        '2 later event(s)',
+        'Product prod-1 is blocked by DEAD outbox event e-1',
+        '2 later event(s) of product prod-1 are held back behind it',
+        'error class message_too_large',
         'MESSAGE_TOO_LARGE',
+        'raise max.message.bytes of product.events',
       ],
       fix: 'npx shopstream outbox requeue e-1',
+    },
+    {
+      name: 'many DEAD rows with one cause',
+      change: (f) => {
+        f.outbox.dead = 60;
+        f.outbox.deadGroups = [
+          deadGroup(
+            'broker_unavailable',
+            60,
+            0,
+            'broker_unavailable: failed to publish 60 outbox events: Connection error',
+          ),
+        ];
+      },
+      expected: 'problem:dead-row',
+      mentions: [
+        '60 DEAD outbox events for product.events share one cause (error class broker_unavailable',
+        'Connection error',
+        'they block 60 product(s) (prod-1, prod-2, prod-3, prod-4, prod-5 and 55 more; events e-1, e-2, e-3, e-4, e-5 and 55 more)',
+        '0 later PENDING event(s)',
+        'once Kafka answers again',
+      ],
+      fix: 'npx shopstream outbox requeue --all --error-class broker_unavailable',
     },
     {
       name: 'outbox writes another topic',
@@ -295,22 +340,65 @@ describe('diagnose', () => {
     expect(ids(diagnose(facts))).toEqual(['problem:topic-missing']);
   });
 
-  it('requeues every DEAD event of a product and counts DEAD rows beyond those listed', () => {
+  it('groups DEAD rows by error class: one finding per cause, each with its count, blocked rows and one fix', () => {
     const facts = healthy();
-    facts.outbox.dead = 3;
-    facts.outbox.deadRows = [deadRow('e-1', 'prod-x', 1), deadRow('e-2', 'prod-x', 0)];
+    facts.outbox.pending = 60;
+    facts.outbox.blocked = 50;
+    facts.outbox.oldestPendingAgeSeconds = 3;
+    facts.outbox.dead = 62;
+    facts.outbox.deadGroups = [
+      deadGroup('broker_unavailable', 60, 48, 'broker_unavailable: failed to publish 60 outbox events: x'),
+      deadGroup('message_too_large', 2, 2),
+    ];
     const findings = diagnose(facts);
-    expect(find(findings, 'dead-row')!.fix).toBe(
-      'npx shopstream outbox requeue e-1 && npx shopstream outbox requeue e-2',
+    expect(ids(findings)).toEqual(['problem:dead-row', 'problem:dead-row']);
+    const [broker, large] = findings;
+    expect(broker!.sentence).toMatch(/^60 DEAD outbox events for product\.events share one cause/);
+    expect(broker!.sentence).toContain('48 later PENDING event(s) of those products are held back');
+    expect(broker!.sentence).toContain(
+      '50 PENDING event(s) for product.events are blocked behind DEAD rows in all',
     );
-    expect(find(findings, 'more-dead-rows')!.sentence).toContain('1 more DEAD event(s)');
+    expect(broker!.fix).toBe('npx shopstream outbox requeue --all --error-class broker_unavailable');
+    expect(broker!.dead).toMatchObject({ errorClass: 'broker_unavailable', events: 60 });
+    expect(large!.sentence).toMatch(
+      /^2 DEAD outbox events for product\.events share one cause \(error class message_too_large/,
+    );
+    expect(large!.sentence).toContain('they block 2 product(s) (prod-1, prod-2; events e-1, e-2)');
+    expect(large!.fix).toBe('npx shopstream outbox requeue --all --error-class message_too_large');
+    // Blocked rows wait for the requeue, not for the relays: no "pending stuck" warning for them.
+    expect(find(findings, 'pending-stuck')).toBeUndefined();
+  });
+
+  it('warns about old pending rows only for those the relays could publish, not the blocked ones', () => {
+    const facts = healthy();
+    facts.outbox.pending = 57;
+    facts.outbox.blocked = 50;
+    facts.outbox.oldestPendingAgeSeconds = 120;
+    facts.outbox.dead = 1;
+    facts.outbox.deadGroups = [deadGroup('other', 1, 50, 'staged: broker refused the record')];
+    const findings = diagnose(facts);
+    expect(find(findings, 'pending-stuck')!.sentence).toMatch(/^7 event\(s\) for product\.events wait/);
+    expect(find(findings, 'dead-row')!.sentence).toContain('error class other');
+  });
+
+  it('counts blocked rows among the stuck ones when no relay runs', () => {
+    const facts = healthy();
+    facts.outbox.pending = 5;
+    facts.outbox.blocked = 5;
+    facts.outbox.oldestPendingAgeSeconds = null;
+    facts.outbox.relays = [];
+    const sentence = find(diagnose(facts), 'relay-not-running')!.sentence;
+    expect(sentence).toContain(
+      '5 event(s) for product.events are stuck PENDING in the outbox (5 of them blocked behind DEAD rows)',
+    );
+    expect(sentence).not.toContain('the oldest');
   });
 
   it('puts problems before warnings whatever the rule order', () => {
     const facts = healthy();
     facts.kafka.partitions = [partition(0, null, '0')];
     facts.outbox.dead = 1;
-    facts.outbox.deadRows = [deadRow('e-1', 'prod-x', 0)];
+    facts.outbox.deadGroups = [deadGroup('message_too_large', 1, 0)];
     expect(ids(diagnose(facts))).toEqual(['problem:dead-row', 'warning:topic-empty']);
   });
 });

@@ -1,4 +1,5 @@
-import type { DeadRow, DiagnoseFacts, GroupMember, KafkaFacts, OutboxFacts } from './facts.js';
+import type { ErrorClass } from '@shopstream/shared';
+import type { DeadGroup, DiagnoseFacts, GroupMember, KafkaFacts, OutboxFacts } from './facts.js';
 
 export type Severity = 'problem' | 'warning' | 'ok';
 
@@ -8,6 +9,8 @@ export interface Finding {
   severity: Severity;
   sentence: string;
   fix: string | null;
+  /** For a DEAD finding (--json): the group of DEAD rows it is about. */
+  dead?: DeadGroup;
 }
 
 export type FindingId =
@@ -25,14 +28,11 @@ export type FindingId =
   | 'pending-unowned-shards'
   | 'pending-stuck'
   | 'dead-row'
-  | 'more-dead-rows'
   | 'outbox-other-topic'
   | 'flowing';
 
 /** A PENDING backlog older than this, with relays alive, means they are not keeping up or failing. */
 export const STUCK_PENDING_SECONDS = 60;
-/** DEAD products spelled out one by one; the rest are summed up with the command that lists them. */
-export const MAX_DEAD_PRODUCTS = 10;
 
 const RANK: Record<Severity, number> = { problem: 0, warning: 1, ok: 2 };
 
@@ -254,7 +254,9 @@ function relayFindings(f: DiagnoseFacts, o: OutboxFacts): Finding[] {
             id: 'relay-not-running',
             severity: 'problem',
             sentence:
-              `${o.pending} event(s) for ${topic} are stuck PENDING in the outbox, the oldest for ${age}, ` +
+              `${o.pending} event(s) for ${topic} are stuck PENDING in the outbox` +
+              `${o.oldestPendingAgeSeconds === null ? '' : `, the oldest for ${age}`}` +
+              `${o.blocked > 0 ? ` (${o.blocked} of them blocked behind DEAD rows)` : ''}, ` +
               `and no relay is running (${seen}): nothing publishes them to Kafka, so consumers receive nothing new.`,
             fix: start,
           }
@@ -275,56 +277,119 @@ function relayFindings(f: DiagnoseFacts, o: OutboxFacts): Finding[] {
       fix: null,
     });
   }
-  if (o.pending > 0 && (o.oldestPendingAgeSeconds ?? 0) > STUCK_PENDING_SECONDS) {
+  // Blocked rows wait for an operator, not for the relays: the DEAD finding speaks for them.
+  const claimable = o.pending - o.blocked;
+  if (claimable > 0 && (o.oldestPendingAgeSeconds ?? 0) > STUCK_PENDING_SECONDS) {
+    const retrying = Math.min(o.retrying, claimable);
     const failing =
-      o.retrying > 0
-        ? ` ${o.retrying} of them failed to publish and wait for a retry (last error: ${o.lastPendingError ?? 'unknown'}).`
+      retrying > 0
+        ? ` ${retrying} of them failed to publish and wait for a retry (last error: ${o.lastPendingError ?? 'unknown'}).`
         : '';
     out.push({
       id: 'pending-stuck',
       severity: 'warning',
-      sentence: `${o.pending} event(s) for ${topic} wait in the outbox, the oldest for ${age}, although ${live.length} relay(s) run (${live.map((r) => r.owner).join(', ')}).${failing}`,
+      sentence: `${claimable} event(s) for ${topic} wait in the outbox, the oldest for ${age}, although ${live.length} relay(s) run (${live.map((r) => r.owner).join(', ')}).${failing}`,
       fix: 'npx shopstream status (shard owners, leases and relay health; locally the relay logs are /var/tmp/shopstream/relay-*.log)',
     });
   }
   return out;
 }
 
+/** How a DEAD finding's advice names things: one row (`it`, its skip command) or many (`them`). */
+interface AdviceContext {
+  topic: string;
+  brokers: string;
+  one: boolean;
+  /** The skip command: the row's own for one row, a template for many. */
+  skip: string;
+}
+
+/** What each error class says about the cause, and what to do before (or instead of) a requeue. */
+const DEAD_CAUSES: Record<ErrorClass, { cause: string; advice: (c: AdviceContext) => string }> = {
+  broker_unavailable: {
+    cause: 'Kafka could not be reached when they were sent',
+    advice: ({ one }) =>
+      `Nothing is wrong with ${one ? 'the event itself' : 'the events themselves'}: once Kafka answers again, requeue ${one ? 'it' : 'them'} and the relay publishes ${one ? 'it' : 'them'} in order.`,
+  },
+  timeout: {
+    cause: 'Kafka did not answer in time',
+    advice: ({ one }) =>
+      `Nothing is wrong with ${one ? 'the event itself' : 'the events themselves'}: once Kafka answers in time, requeue ${one ? 'it' : 'them'} and the relay publishes ${one ? 'it' : 'them'} in order.`,
+  },
+  message_too_large: {
+    cause: 'Kafka refused the record as larger than the topic accepts',
+    advice: ({ topic, brokers, one, skip }) =>
+      `A requeue alone fails the same way: first raise max.message.bytes of ${topic} ` +
+      `(kafka-configs.sh --bootstrap-server ${brokers} --alter --entity-type topics --entity-name ${q(topic)} --add-config max.message.bytes=<bytes>), ` +
+      `or skip ${one ? 'it' : 'each'} (${skip}) so the product's later events go without ${one ? 'it' : 'them'}.`,
+  },
+  invalid_record: {
+    cause: 'Kafka refused the record as invalid',
+    advice: ({ one, skip }) =>
+      `A requeue alone fails the same way unless the broker's rule changed: skip ${one ? 'it' : 'each'} (${skip}) so the product's later events go without ${one ? 'it' : 'them'}.`,
+  },
+  other: {
+    cause: 'an error diagnose does not recognise',
+    advice: ({ one, skip }) =>
+      `Once its cause is fixed, requeue ${one ? 'it' : 'them'}; or skip ${one ? 'it' : 'each'} (${skip}) to let the product's later events go without ${one ? 'it' : 'them'}.`,
+  },
+};
+
+/**
+ * One finding per error class, however many DEAD rows share it (60 rows after a broker outage are
+ * one cause with one fix, not 60 paragraphs): the count, sample products and events, the later
+ * events held back behind them, and one requeue command for the whole group.
+ */
 function deadFindings(f: DiagnoseFacts, o: OutboxFacts): Finding[] {
   const { topic } = f;
-  const byProduct = new Map<string, DeadRow[]>();
-  for (const row of o.deadRows) byProduct.set(row.productId, [...(byProduct.get(row.productId) ?? []), row]);
-  const out: Finding[] = [];
-  let shownRows = 0;
-  for (const [product, rows] of [...byProduct].slice(0, MAX_DEAD_PRODUCTS)) {
-    const first = rows[0]!;
-    // Requeueing only the first DEAD row would leave the product blocked by the next one.
-    const heldBack = sum(rows.map((r) => r.heldBack));
-    const later =
-      first.heldBack > 0
-        ? `${first.heldBack} later event(s) of product ${product} are held back behind it (the relay publishes each product's events in order)`
-        : `later events of product ${product} will wait behind it (the relay publishes each product's events in order)`;
-    const more = rows.length > 1 ? ` Product ${product} has ${rows.length} DEAD events in all.` : '';
-    out.push({
+  const blockedInAll =
+    o.blocked > 0 && o.deadGroups.length > 1
+      ? `; ${o.blocked} PENDING event(s) for ${topic} are blocked behind DEAD rows in all`
+      : '';
+  const brokers = f.brokers.join(',');
+  return o.deadGroups.map((g): Finding => {
+    const { cause, advice } = DEAD_CAUSES[g.errorClass];
+    const error = `error class ${g.errorClass}: ${cause}; last error: ${g.lastError ?? 'none recorded'}`;
+    if (g.events === 1) {
+      const { first } = g;
+      const later =
+        g.heldBack > 0
+          ? `${g.heldBack} later event(s) of product ${first.productId} are held back behind it`
+          : `later events of product ${first.productId} will wait behind it`;
+      return {
+        id: 'dead-row',
+        severity: 'problem',
+        sentence:
+          `Product ${first.productId} is blocked by DEAD outbox event ${first.id} (${first.eventType}, version ${first.aggregateVersion}), ` +
+          `which failed ${first.attempts} time(s) (${error}): it was never published to ${topic}, and ${later} ` +
+          `(the relay publishes each product's events in order)${blockedInAll}. ` +
+          advice({ topic, brokers, one: true, skip: `npx shopstream outbox skip ${first.id}` }),
+        fix: `npx shopstream outbox requeue ${first.id}`,
+        dead: g,
+      };
+    }
+    const products =
+      g.products > g.sampleProductIds.length
+        ? `${g.sampleProductIds.join(', ')} and ${g.products - g.sampleProductIds.length} more`
+        : g.sampleProductIds.join(', ');
+    const events =
+      g.events > g.sampleEventIds.length
+        ? `${g.sampleEventIds.join(', ')} and ${g.events - g.sampleEventIds.length} more`
+        : g.sampleEventIds.join(', ');
+    return {
       id: 'dead-row',
       severity: 'problem',
       sentence:
-        `Product ${product} is blocked by DEAD outbox event ${first.id} (${first.eventType}, version ${first.aggregateVersion}), ` +
-        `which failed ${first.attempts} time(s) (last error: ${first.lastError ?? 'none recorded'}): it was never published to ${topic}, and ${later}.${more}` +
-        ` Once its cause is fixed, requeue it; or skip it (npx shopstream outbox skip ${first.id}) to let the ${heldBack} held-back event(s) go without it.`,
-      fix: rows.map((r) => `npx shopstream outbox requeue ${r.id}`).join(' && '),
-    });
-    shownRows += rows.length;
-  }
-  if (o.dead > shownRows) {
-    out.push({
-      id: 'more-dead-rows',
-      severity: 'problem',
-      sentence: `${o.dead - shownRows} more DEAD event(s) for ${topic} are not listed here; each holds back its product's later events.`,
-      fix: 'npx shopstream outbox list --status dead',
-    });
-  }
-  return out;
+        `${g.events} DEAD outbox events for ${topic} share one cause (${error}): they were never published, ` +
+        `and they block ${g.products} product(s) (${products}; events ${events}); ` +
+        `${g.heldBack} later PENDING event(s) of those products are held back behind them ` +
+        `(the relay publishes each product's events in order)${blockedInAll}. ` +
+        `${advice({ topic, brokers, one: false, skip: 'npx shopstream outbox skip <id>' })} ` +
+        `To see them: npx shopstream outbox list --status dead --error-class ${g.errorClass}`,
+      fix: `npx shopstream outbox requeue --all --error-class ${g.errorClass}`,
+      dead: g,
+    };
+  });
 }
 
 function otherTopicFindings(f: DiagnoseFacts, o: OutboxFacts): Finding[] {

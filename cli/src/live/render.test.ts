@@ -13,11 +13,12 @@ const snapshot: Snapshot = {
   api: { requestsTotal: 10, requestsPerSecond: 12.34 },
   outbox: {
     pending: 3,
+    blocked: 5,
     oldestPendingAgeSeconds: 0.42,
     dead: 1,
     source: 'database',
-    database: { pending: 3, dead: 1, oldestPendingAgeSeconds: 0.42 },
-    relays: { pending: 2, dead: 1, oldestPendingAgeSeconds: 0.3 },
+    database: { pending: 3, blocked: 5, dead: 1, oldestPendingAgeSeconds: 0.42 },
+    relays: { pending: 2, blocked: 5, dead: 1, oldestPendingAgeSeconds: 0.3 },
     publishedTotal: 500,
     publishedPerSecond: 99.5,
     publishFailuresTotal: 0,
@@ -41,7 +42,7 @@ describe('render', () => {
       '10:11:12 UTC',
       'api up · relay :9464 up · relay :9474 DOWN',
       '12.3/s requests',
-      'pending 3 · oldest 0.4 s · DEAD 1  (database)',
+      'pending 3 · oldest 0.4 s · DEAD 1 · blocked behind DEAD 5  (database)',
       'published 99.5/s (total 500)',
       'lag 4 msgs · 0.2 s',
       'DLQ 2',
@@ -59,7 +60,7 @@ describe('render', () => {
 
   it('fits a log line with the essentials', () => {
     expect(renderLine(snapshot)).toBe(
-      '2026-11-29T10:11:12.000Z | api 12.3/s | pending 3 oldest 0.4 s DEAD 1 | published 99.5/s failures 0 | lag 4 (0.2 s) DLQ 2 | e2e p50 35 ms p99 – | DOWN relay :9474',
+      '2026-11-29T10:11:12.000Z | api 12.3/s | pending 3 oldest 0.4 s DEAD 1 blocked 5 | published 99.5/s failures 0 | lag 4 (0.2 s) DLQ 2 | e2e p50 35 ms p99 – | DOWN relay :9474',
     );
   });
 

@@ -35,7 +35,7 @@ export function renderScreen(snapshot: Snapshot, options: { intervalMs: number; 
       : `shopstream live · ${snapshot.at.slice(11, 19)} UTC · every ${options.intervalMs / 1000} s · Ctrl-C to stop`,
     `  processes    ${componentsLine(snapshot)}`,
     `  API          ${perSecond(api.requestsPerSecond)} requests`,
-    `  outbox       pending ${num(outbox.pending)} · oldest ${seconds(outbox.oldestPendingAgeSeconds)} · DEAD ${num(outbox.dead)}` +
+    `  outbox       pending ${num(outbox.pending)} · oldest ${seconds(outbox.oldestPendingAgeSeconds)} · DEAD ${num(outbox.dead)} · blocked behind DEAD ${num(outbox.blocked)}` +
       (outbox.source ? `  (${outbox.source})` : ''),
     `  relays       published ${perSecond(outbox.publishedPerSecond)} (total ${num(outbox.publishedTotal)}) · failures ${perSecond(outbox.publishFailuresPerSecond)} (total ${num(outbox.publishFailuresTotal)})`,
     `  consumer     lag ${num(consumer.lagMessages)} msgs · ${seconds(consumer.lagSeconds)} · applied ${perSecond(consumer.appliedPerSecond)} · DLQ ${num(consumer.dlqTotal)} · duplicates ${num(consumer.duplicatesTotal)}`,
@@ -52,7 +52,7 @@ export function renderLine(snapshot: Snapshot): string {
   return [
     snapshot.at,
     `api ${perSecond(api.requestsPerSecond)}`,
-    `pending ${num(outbox.pending)} oldest ${seconds(outbox.oldestPendingAgeSeconds)} DEAD ${num(outbox.dead)}`,
+    `pending ${num(outbox.pending)} oldest ${seconds(outbox.oldestPendingAgeSeconds)} DEAD ${num(outbox.dead)} blocked ${num(outbox.blocked)}`,
     `published ${perSecond(outbox.publishedPerSecond)} failures ${num(outbox.publishFailuresTotal)}`,
     `lag ${num(consumer.lagMessages)} (${seconds(consumer.lagSeconds)}) DLQ ${num(consumer.dlqTotal)}`,
     `e2e p50 ${millis(consumer.endToEnd.p50Seconds)} p99 ${millis(consumer.endToEnd.p99Seconds)}`,

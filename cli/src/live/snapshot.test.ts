@@ -21,13 +21,14 @@ shopstream_http_request_duration_seconds_count{method="GET",route="/metrics",sta
 const relay = (
   port: number,
   at: number,
-  v: { pending: number; dead: number; age: number; published: number; failed: number },
+  v: { pending: number; dead: number; age: number; published: number; failed: number; blocked?: number },
 ) =>
   scrape(
     'relay',
     port,
     at,
     `shopstream_outbox_pending_events ${v.pending}
+${v.blocked === undefined ? '' : `shopstream_outbox_blocked_events ${v.blocked}`}
 shopstream_outbox_dead_events ${v.dead}
 shopstream_outbox_oldest_pending_age_seconds ${v.age}
 shopstream_outbox_published_total{event_type="product.created"} ${v.published}
@@ -63,8 +64,8 @@ describe('buildSnapshot', () => {
   ];
   const current = [
     api(2000, 140, 52),
-    relay(9464, 2000, { pending: 3, dead: 0, age: 2, published: 30, failed: 0 }),
-    relay(9474, 2000, { pending: 4, dead: 1, age: 5, published: 40, failed: 3 }),
+    relay(9464, 2000, { pending: 3, dead: 0, age: 2, published: 30, failed: 0, blocked: 0 }),
+    relay(9474, 2000, { pending: 4, dead: 1, age: 5, published: 40, failed: 3, blocked: 6 }),
     consumer(2000, { applied: 50, dlq: 2, dup: 4, b01: 30, b1: 40, inf: 50 }),
     scrape('operator', 9466, 2000),
   ];
@@ -75,6 +76,7 @@ describe('buildSnapshot', () => {
     expect(s.api).toEqual({ requestsTotal: 140, requestsPerSecond: 20 }); // /metrics scrapes left out
     expect(s.outbox).toMatchObject({
       pending: 7,
+      blocked: 6,
       dead: 1,
       oldestPendingAgeSeconds: 5,
       source: 'relays',
@@ -114,11 +116,17 @@ describe('buildSnapshot', () => {
     const s = buildSnapshot({
       previous,
       current,
-      database: { pending: 9, dead: 2, oldestPendingAgeSeconds: 12 },
+      database: { pending: 9, blocked: 3, dead: 2, oldestPendingAgeSeconds: 12 },
       now: 2000,
     });
-    expect(s.outbox).toMatchObject({ pending: 9, dead: 2, oldestPendingAgeSeconds: 12, source: 'database' });
-    expect(s.outbox.relays).toEqual({ pending: 7, dead: 1, oldestPendingAgeSeconds: 5 });
+    expect(s.outbox).toMatchObject({
+      pending: 9,
+      blocked: 3,
+      dead: 2,
+      oldestPendingAgeSeconds: 12,
+      source: 'database',
+    });
+    expect(s.outbox.relays).toEqual({ pending: 7, blocked: 6, dead: 1, oldestPendingAgeSeconds: 5 });
     const failed = buildSnapshot({ previous, current, database: { error: 'ECONNREFUSED' }, now: 2000 });
     expect(failed.outbox).toMatchObject({ pending: 7, source: 'relays', databaseError: 'ECONNREFUSED' });
   });

@@ -13,13 +13,18 @@ export interface Scrape {
 
 /** The outbox as the database sees it (all shards). */
 export interface DatabaseBacklog {
+  /** PENDING rows a relay can publish (blocked ones apart). */
   pending: number;
+  /** PENDING rows held behind a DEAD row of their product. */
+  blocked: number;
   dead: number;
+  /** Of the `pending` rows; 0 when there is none. */
   oldestPendingAgeSeconds: number;
 }
 
 export interface Backlog {
   pending: number | null;
+  blocked: number | null;
   oldestPendingAgeSeconds: number | null;
   dead: number | null;
 }
@@ -36,7 +41,7 @@ export interface Snapshot {
     source: 'database' | 'relays' | null;
     database: DatabaseBacklog | null;
     databaseError?: string;
-    /** Sum (pending, dead) and max (age) of the relays' gauges, refreshed by each relay every few seconds. */
+    /** Sum (pending, blocked, dead) and max (age) of the relays' gauges, refreshed by each relay every few seconds. */
     relays: Backlog;
     publishedTotal: number | null;
     publishedPerSecond: number | null;
@@ -124,6 +129,8 @@ export function buildSnapshot(input: {
 
   const relays: Backlog = {
     pending: total(current, 'relay', (s) => sumOf(s, 'shopstream_outbox_pending_events')),
+    // A relay without the gauge (older than blocked rows) counts them as pending.
+    blocked: total(current, 'relay', (s) => sumOf(s, 'shopstream_outbox_blocked_events')),
     dead: total(current, 'relay', (s) => sumOf(s, 'shopstream_outbox_dead_events')),
     oldestPendingAgeSeconds: (() => {
       const ages = up(current, 'relay').map(

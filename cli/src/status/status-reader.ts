@@ -7,8 +7,9 @@ import type { GroupPart, OutboxPart } from './status-report.js';
 /** The outbox, the relays' shards and members, from PostgreSQL (the relay's own tables). */
 export async function readOutboxStatus(sql: SqlClient): Promise<OutboxPart> {
   const admin = new OutboxAdmin(sql);
-  const [overview, dead, shards] = await Promise.all([
+  const [overview, backlog, dead, shards] = await Promise.all([
     admin.overview(),
+    admin.backlog(),
     admin.list({ status: 'DEAD', limit: DEAD_ROWS_SHOWN }),
     sql.query<{ owner: string | null; shards: number; expires_in: number | null }>(
       `select owner, count(*)::int as shards,
@@ -20,7 +21,10 @@ export async function readOutboxStatus(sql: SqlClient): Promise<OutboxPart> {
   const shardCount = shards.rows.reduce((n, r) => n + r.shards, 0);
   return {
     counts: overview.counts,
-    oldestPendingAgeSeconds: overview.oldestPendingAgeSeconds,
+    pending: backlog.pending,
+    blocked: backlog.blocked,
+    oldestPendingAgeSeconds: backlog.oldestPendingAgeSeconds,
+    oldestBlockedAgeSeconds: backlog.oldestBlockedAgeSeconds,
     dead: dead.map((d) => ({
       id: d.id,
       product: d.aggregateId,

@@ -3,7 +3,10 @@ import type { OutboxPart, StatusReport } from './status-report.js';
 
 const outbox = (over: Partial<OutboxPart> = {}): OutboxPart => ({
   counts: { PENDING: 3, PUBLISHED: 10, DEAD: 0, SKIPPED: 1 },
+  pending: 3,
+  blocked: 0,
   oldestPendingAgeSeconds: 4.25,
+  oldestBlockedAgeSeconds: null,
   dead: [],
   shardOwners: [{ owner: 'relay-1', shards: 64, leaseExpiresInSeconds: 3.2 }],
   shardCount: 64,
@@ -16,11 +19,31 @@ const group = { group: 'g', topic: 't', state: 'Stable', members: 2, lag: 7, top
 describe('formatStatus', () => {
   it('shows counts, age, shard owners and the group', () => {
     const text = formatStatus({ outbox: outbox(), consumerGroup: group });
-    expect(text).toContain('outbox: 3 pending, 10 published, 0 dead, 1 skipped');
+    expect(text).toContain('outbox: 3 pending, 0 blocked, 10 published, 0 dead, 1 skipped');
     expect(text).toContain('oldest pending: 4.3s');
+    expect(text).not.toContain('blocked:');
     expect(text).toContain('relay-1: 64 shard(s), lease ends in 3.2s');
     expect(text).toContain('consumer group g on t: Stable, 2 member(s), lag 7 message(s)');
     expect(text).not.toContain('!');
+  });
+
+  it('shows PENDING rows held behind DEAD rows apart from the pending ones', () => {
+    const text = formatStatus({
+      outbox: outbox({
+        counts: { PENDING: 60, PUBLISHED: 10, DEAD: 1, SKIPPED: 0 },
+        pending: 10,
+        blocked: 50,
+        oldestPendingAgeSeconds: 2,
+        oldestBlockedAgeSeconds: 300,
+      }),
+      consumerGroup: group,
+    });
+    expect(text).toContain('outbox: 10 pending, 50 blocked, 10 published, 1 dead, 0 skipped');
+    expect(text).toContain('oldest pending: 2.0s');
+    expect(text).toContain('blocked: 50 PENDING event(s) behind a DEAD event of their product (oldest 5.0m)');
+    expect(text).toMatch(
+      /! 1 DEAD event\(s\) block their products' later events and hold back 50 PENDING event\(s\)/,
+    );
   });
 
   it('says which half could not be read', () => {
@@ -42,6 +65,7 @@ describe('findings', () => {
     const report: StatusReport = {
       outbox: outbox({
         counts: { PENDING: 5, PUBLISHED: 0, DEAD: 2, SKIPPED: 0 },
+        pending: 5,
         relaysAlive: [],
         shardOwners: [],
         unownedShards: 64,

@@ -16,8 +16,15 @@ export interface ShardOwner {
 }
 
 export interface OutboxPart {
+  /** Rows by status, as stored: `counts.PENDING` = `pending` + `blocked`. */
   counts: Record<OutboxStatus, number>;
+  /** PENDING rows a relay can publish now or after their backoff. */
+  pending: number;
+  /** PENDING rows held behind a DEAD row of their product: they wait for a requeue or skip, not for relays. */
+  blocked: number;
+  /** Of the `pending` rows (blocked ones apart). */
   oldestPendingAgeSeconds: number | null;
+  oldestBlockedAgeSeconds: number | null;
   /** The oldest DEAD rows, at most `DEAD_ROWS_SHOWN`; `counts.DEAD` is the total. */
   dead: DeadRow[];
   shardOwners: ShardOwner[];
@@ -57,8 +64,9 @@ export function findings(report: StatusReport): string[] {
   const o = report.outbox;
   if (!('error' in o)) {
     if (o.counts.DEAD > 0) {
+      const held = o.blocked > 0 ? ` and hold back ${o.blocked} PENDING event(s) of them` : '';
       out.push(
-        `${o.counts.DEAD} DEAD event(s) block their products' later events: \`shopstream outbox list --status dead\`, then \`outbox requeue <id>\` or \`outbox skip <id>\``,
+        `${o.counts.DEAD} DEAD event(s) block their products' later events${held}: \`shopstream diagnose\` groups them by cause, \`shopstream outbox list --status dead\`, then \`outbox requeue <id>\` (or \`requeue --all --error-class <class>\`) or \`outbox skip <id>\``,
       );
     }
     if (o.relaysAlive.length === 0 && o.counts.PENDING > 0) {
@@ -81,9 +89,14 @@ export function formatStatus(report: StatusReport): string {
   } else {
     const c = o.counts;
     lines.push(
-      `outbox: ${c.PENDING} pending, ${c.PUBLISHED} published, ${c.DEAD} dead, ${c.SKIPPED} skipped`,
+      `outbox: ${o.pending} pending, ${o.blocked} blocked, ${c.PUBLISHED} published, ${c.DEAD} dead, ${c.SKIPPED} skipped`,
       `  oldest pending: ${o.oldestPendingAgeSeconds === null ? '-' : age(o.oldestPendingAgeSeconds)}`,
     );
+    if (o.blocked > 0) {
+      lines.push(
+        `  blocked: ${o.blocked} PENDING event(s) behind a DEAD event of their product (oldest ${age(o.oldestBlockedAgeSeconds ?? 0)}); they move once it is requeued or skipped`,
+      );
+    }
     if (o.dead.length > 0) {
       lines.push(`  DEAD${c.DEAD > o.dead.length ? ` (oldest ${o.dead.length} of ${c.DEAD})` : ''}:`);
       for (const d of o.dead) {

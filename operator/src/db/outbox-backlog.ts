@@ -1,16 +1,26 @@
 import pg from 'pg';
+import { blockedByDeadSql } from '@shopstream/shared';
 import type { Backlog } from '../controllers/relay-scaling.js';
 
 /**
- * The pending count, as one integer: what KEDA's postgresql trigger polls in Keda mode. Both
- * queries read only the unpublished partition through the partial index on PENDING rows, so
- * they cost the size of the backlog, never the size of the outbox.
+ * What more relays can publish: PENDING rows, less the blocked ones (held behind a DEAD row of their
+ * product, blockedByDeadSql) — those wait for an operator's requeue or skip, and scaling relays for
+ * them would only add idle replicas.
  */
-export const PENDING_COUNT_SQL = `select count(*) from outbox_event_unpublished where status = 'PENDING'`;
+const CLAIMABLE = `pending.status = 'PENDING' and not ${blockedByDeadSql('pending')}`;
 
+/**
+ * The pending count, as one integer: what KEDA's postgresql trigger polls in Keda mode. Both
+ * queries read only the unpublished partition: PENDING rows through their partial index, and for
+ * each of them the product's earlier rows through the (aggregate_id, seq) index, so they cost the
+ * size of the backlog, never the size of the outbox.
+ */
+export const PENDING_COUNT_SQL = `select count(*) from outbox_event_unpublished pending where ${CLAIMABLE}`;
+
+/** The pending count and the age of the oldest pending row, blocked rows excluded from both. */
 export const BACKLOG_SQL = `select (${PENDING_COUNT_SQL})::bigint as pending,
   coalesce(extract(epoch from now() - (
-    select created_at from outbox_event_unpublished where status = 'PENDING' order by seq limit 1
+    select pending.created_at from outbox_event_unpublished pending where ${CLAIMABLE} order by pending.seq limit 1
   )), 0)::float8 as oldest_age_seconds`;
 
 /**

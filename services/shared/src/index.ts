@@ -18,7 +18,15 @@ export type { PartitionLag } from './kafka/group-lag.js';
 export { kafkaSecurityOptions } from './kafka/client-config.js';
 export type { KafkaSecurityConfig } from './kafka/client-config.js';
 export { OutboxAdmin, OutboxAdminError } from './outbox/outbox-admin.js';
-export type { OutboxRowSummary, OutboxOverview, SqlClient } from './outbox/outbox-admin.js';
+export type {
+  OutboxRowSummary,
+  OutboxOverview,
+  OutboxBacklog,
+  OutboxListFilter,
+  SqlClient,
+} from './outbox/outbox-admin.js';
+export { ERROR_CLASSES, errorClassOf, errorClassSql, isErrorClass } from './outbox/error-class.js';
+export type { ErrorClass } from './outbox/error-class.js';
 export { pgOptions, DEFAULT_PG_TIMEOUTS } from './db/pg-options.js';
 export type { PgTimeouts, PgConnectionOptions } from './db/pg-options.js';
 export { resolveShardCount } from './db/shard-count.js';

@@ -71,10 +71,17 @@ describe('shopstream demo', () => {
     expect(s.requests.sent + s.requests.skippedOverloaded).toBe(4000);
     expect(s.requests.failed).toBe(0);
     expect(s.requests.ok).toBe(s.requests.sent);
-    // The mix: creates to start with, then about half updates of the run's own products.
+    // The mix: creates, then updates of the run's own products. How many of each depends on how
+    // many products were idle when a request fell due (a slow API keeps more in flight, so more
+    // creates): chooseOperation's exact mix is a unit test (plan.test.ts). Here the counts must
+    // agree with the database: every product starts at version 1 and each update adds one.
     expect(s.requests.creates.ok + s.requests.updates.ok).toBe(s.requests.ok);
-    expect(s.requests.updates.ok).toBeGreaterThan(s.requests.ok * 0.4);
+    expect(s.requests.updates.ok).toBeGreaterThan(0);
     expect(s.requests.creates.ok).toBe(s.products);
+    const { rows: versions } = await stack.sql.query<{ products: number; versions: number }>(
+      `select count(*)::int as products, coalesce(sum(version), 0)::int as versions from product`,
+    );
+    expect(versions[0]).toEqual({ products: s.products, versions: s.requests.ok });
 
     // Counts in = counts out, checked against the database itself (the test database holds only
     // this run's products).

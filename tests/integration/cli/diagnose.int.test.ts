@@ -202,8 +202,12 @@ async function service(entry: string, s: Stage, env: Record<string, string>): Pr
 
 const relayEnv = (id: string) => ({
   RELAY_ID: id,
-  RELAY_LEASE_MS: '2000',
+  // A short lease, so a killed relay's runs out soon; a send must fit inside it with the fence
+  // margin and one heartbeat (the relay refuses a configuration where it would not).
+  RELAY_LEASE_MS: '3000',
   RELAY_HEARTBEAT_MS: '500',
+  KAFKA_REQUEST_TIMEOUT_MS: '1500',
+  RELAY_FENCE_MARGIN_MS: '500',
   RELAY_POLL_INTERVAL_MS: '200',
 });
 
@@ -345,6 +349,92 @@ describe('shopstream diagnose', () => {
     const after = await diagnose(s);
     expect(problems(after.report)).toEqual([]);
     expect(after.code).toBe(0);
+  });
+
+  it('groups 60 DEAD rows of a broker outage into one finding with one fix, apart from 2 too large ones; the fix requeues exactly the 60', async () => {
+    const s = await stage();
+    // 60 products whose only event went DEAD while Kafka was down, and 2 whose first event Kafka
+    // refused as too large (their second event waits behind it): as the relay records them.
+    const outage = await seedOutbox(s.sql, { topic: s.topic, products: 60, eventsPerProduct: 1 });
+    const large = await seedOutbox(s.sql, { topic: s.topic, products: 2, eventsPerProduct: 2 });
+    const { rows: outageRows } = await s.sql.query<{ id: string }>(
+      `update outbox_event set status = 'DEAD', attempts = 10,
+         last_error = 'broker_unavailable: failed to publish 60 outbox events: Connection error'
+       where aggregate_id = any($1::uuid[]) returning id`,
+      [outage],
+    );
+    const { rows: largeRows } = await s.sql.query<{ id: string }>(
+      `update outbox_event set status = 'DEAD', attempts = 10,
+         last_error = 'message_too_large: failed to publish 1 outbox events: The request included a message larger than the max message size the server will accept'
+       where aggregate_id = any($1::uuid[]) and aggregate_version = 1 returning id`,
+      [large],
+    );
+    expect([outageRows.length, largeRows.length]).toEqual([60, 2]);
+    const before = await statusCounts(s);
+    expect(before).toEqual({ DEAD: 62, PENDING: 2 });
+
+    const { code, report, text } = await diagnose(s);
+    expect(code).toBe(1);
+    const dead = report.findings.filter((f) => f.id === 'dead-row');
+    expect(dead).toHaveLength(2);
+    const [broker, tooLarge] = dead;
+    expect(broker!.severity).toBe('problem');
+    expect(broker!.sentence).toMatch(
+      new RegExp(
+        `^60 DEAD outbox events for ${s.topic.replaceAll('.', '\\.')} share one cause \\(error class broker_unavailable: `,
+      ),
+    );
+    expect(broker!.sentence).toContain(
+      'last error: broker_unavailable: failed to publish 60 outbox events: Connection error',
+    );
+    expect(broker!.sentence).toContain('they block 60 product(s)');
+    expect(broker!.sentence).toContain('and 55 more');
+    expect(broker!.sentence).toContain('0 later PENDING event(s) of those products are held back');
+    expect(broker!.fix).toBe('npx shopstream outbox requeue --all --error-class broker_unavailable');
+    expect(tooLarge!.sentence).toMatch(
+      /^2 DEAD outbox events for .* share one cause \(error class message_too_large: /,
+    );
+    expect(tooLarge!.sentence).toContain(`they block 2 product(s) (${large.join(', ')}; events `);
+    expect(tooLarge!.sentence).toContain('2 later PENDING event(s) of those products are held back');
+    expect(tooLarge!.sentence).toContain('2 PENDING event(s) for');
+    expect(tooLarge!.fix).toBe('npx shopstream outbox requeue --all --error-class message_too_large');
+    // One paragraph per cause in the text too, not one per row.
+    expect(text.match(/^PROBLEM +\d+ DEAD outbox events/gm)).toHaveLength(2);
+    expect(text).not.toMatch(/^PROBLEM +Product /m);
+
+    // A class that does not exist: a clear message, exit 2, nothing changed.
+    const bogus = await runCli(['outbox', 'requeue', '--all', '--error-class', 'bogus'], s.env);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain(
+      '--error-class must be one of broker_unavailable, timeout, message_too_large, invalid_record, other, not bogus',
+    );
+    expect(bogus.stdout).toBe('');
+    expect(await statusCounts(s)).toEqual(before);
+
+    // The fix as printed: exactly the 60 go back to PENDING (due now, attempts reset); the 2 stay DEAD.
+    await runFix(s, broker!.fix!);
+    const { rows } = await s.sql.query<{ id: string; status: string; attempts: number }>(
+      `select id, status, attempts from outbox_event where id = any($1::uuid[]) order by id`,
+      [[...outageRows, ...largeRows].map((r) => r.id)],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(outageRows.map((r) => byId.get(r.id))).toEqual(
+      outageRows.map((r) => ({ id: r.id, status: 'PENDING', attempts: 0 })),
+    );
+    expect(largeRows.map((r) => byId.get(r.id)?.status)).toEqual(['DEAD', 'DEAD']);
+    expect(await statusCounts(s)).toEqual({ DEAD: 2, PENDING: 62 });
+
+    const listed = await runCli(
+      ['outbox', 'list', '--status', 'dead', '--error-class', 'message_too_large', '--json'],
+      s.env,
+    );
+    expect((JSON.parse(listed.stdout) as { id: string }[]).map((r) => r.id).sort()).toEqual(
+      largeRows.map((r) => r.id).sort(),
+    );
+    const after = await diagnose(s);
+    expect(after.report.findings.filter((f) => f.id === 'dead-row').map((f) => f.fix)).toEqual([
+      'npx shopstream outbox requeue --all --error-class message_too_large',
+    ]);
   });
 
   it('says the topic is missing', async () => {

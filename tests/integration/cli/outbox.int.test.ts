@@ -86,6 +86,13 @@ describe('shopstream outbox', () => {
       [['outbox', 'skip', 'not-a-uuid'], 2, /skip needs an event id/],
       [['outbox', 'requeue'], 2, /requeue needs an event id/],
       [['outbox', 'requeue', deadIds[0]!, '--all'], 2, /not both/],
+      [['outbox', 'requeue', '--error-class', 'timeout'], 2, /--error-class goes with --all/],
+      [
+        ['outbox', 'requeue', '--all', '--error-class', 'bogus'],
+        2,
+        /--error-class must be one of broker_unavailable, timeout, message_too_large, invalid_record, other, not bogus/,
+      ],
+      [['outbox', 'list', '--error-class', 'BROKER'], 2, /--error-class must be one of/],
       [['outbox', 'requeue', newId()], 1, /no outbox event/],
       [['outbox', 'show', newId()], 1, /no outbox event/],
     ];
@@ -117,6 +124,23 @@ describe('shopstream outbox', () => {
       [deadIds[1]],
     );
     expect(rows[0]).toEqual({ status: 'PENDING', attempts: 0, due: true });
+  });
+
+  it('requeues by error class only the DEAD events of that class (here: none are timeouts)', async () => {
+    const before = await f.statusCounts();
+    const result = await runCli(['outbox', 'requeue', '--all', '--error-class', 'timeout', '--json'], env);
+    expect(result.code).toBe(0);
+    expect(parseJson<{ requeued: string[]; errorClass: string }>(result)).toEqual({
+      requeued: [],
+      errorClass: 'timeout',
+    });
+    expect(await f.statusCounts()).toEqual(before);
+    // 'test: broker refused' names no known cause: class other.
+    const other = await runCli(
+      ['outbox', 'list', '--status', 'dead', '--error-class', 'other', '--json'],
+      env,
+    );
+    expect(parseJson<Row[]>(other)).toHaveLength(100);
   });
 
   it('requeues every DEAD event in batches with progress, and the relay then publishes them all', async () => {

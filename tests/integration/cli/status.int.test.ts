@@ -17,6 +17,8 @@ import { cliEnv, parseJson, runCli } from './cli-fixture.js';
 interface StatusJson {
   outbox: {
     counts: Record<string, number>;
+    pending: number;
+    blocked: number;
     oldestPendingAgeSeconds: number | null;
     dead: { id: string; product: string; type: string; attempts: number; lastError: string | null }[];
     shardOwners: { owner: string; shards: number; leaseExpiresInSeconds: number }[];
@@ -102,6 +104,8 @@ describe('shopstream status', () => {
     const counts = await f.statusCounts();
     expect(counts).toEqual({ PUBLISHED: 20, DEAD: 2, SKIPPED: 1, PENDING: 3 });
     expect(status.outbox.counts).toEqual(counts);
+    // The DEAD rows are their products' only events: nothing waits behind them.
+    expect(status.outbox).toMatchObject({ pending: 3, blocked: 0 });
 
     const { rows: age } = await f.sql.query<{ age: number }>(
       `select extract(epoch from now() - min(created_at))::float8 as age from outbox_event where status = 'PENDING'`,
@@ -142,7 +146,7 @@ describe('shopstream status', () => {
   it('prints the same in plain text, with the DEAD rows and what to do about them', async () => {
     const result = await runCli(['status'], env);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('outbox: 3 pending, 20 published, 2 dead, 1 skipped');
+    expect(result.stdout).toContain('outbox: 3 pending, 0 blocked, 20 published, 2 dead, 1 skipped');
     expect(result.stdout).toMatch(/relays: 2 alive \(relay-1, relay-2\)/);
     expect(result.stdout).toMatch(/relay-1: 32 shard\(s\), lease ends in/);
     expect(result.stdout).toContain(`consumer group ${group} on ${f.topic}: Stable, 1 member(s)`);

@@ -1,5 +1,8 @@
 import { OUTBOX_STATUSES } from '../db/entities/index.js';
 import type { OutboxStatus } from '../db/entities/index.js';
+import { blockedByDeadSql } from './backlog-sql.js';
+import { ERROR_CLASSES, errorClassSql, isErrorClass } from './error-class.js';
+import type { ErrorClass } from './error-class.js';
 
 /**
  * The part of a `pg.Pool` the admin uses. Structural, so @shopstream/shared needs no `pg`
@@ -34,6 +37,32 @@ export interface OutboxOverview {
   liveRelays: { owner: string; leaseUntil: string }[];
 }
 
+/**
+ * The unpublished backlog with blocked rows apart: `pending` rows a relay can publish, `blocked`
+ * PENDING rows held behind a DEAD row of their product (blockedByDeadSql), which wait for an
+ * operator, not for more relays.
+ */
+export interface OutboxBacklog {
+  pending: number;
+  blocked: number;
+  /** Age of the oldest pending (not blocked) row; null when there is none. */
+  oldestPendingAgeSeconds: number | null;
+  /** Age of the oldest blocked row; null when there is none. */
+  oldestBlockedAgeSeconds: number | null;
+}
+
+export interface OutboxListFilter {
+  status?: OutboxStatus;
+  aggregateId?: string;
+  /** Only rows whose last_error is of this class (errorClassOf). */
+  errorClass?: ErrorClass;
+  limit?: number;
+  afterSeq?: string;
+}
+
+/** Statuses whose rows are never published: they all live where `published_at is null`. */
+const UNPUBLISHED: readonly OutboxStatus[] = ['PENDING', 'DEAD', 'SKIPPED'];
+
 const columns = `id, seq, status, event_type, aggregate_id, aggregate_version, shard, attempts, last_error, created_at, published_at`;
 const toSummary = (r: Record<string, unknown>): OutboxRowSummary => ({
   id: r.id as string,
@@ -67,23 +96,30 @@ export class OutboxAdmin {
   /**
    * Rows in commit order; `afterSeq` continues after the last row of a previous page (keyset, so a
    * page stays cheap however deep it is).
-   * @throws OutboxAdminError for an unknown status.
+   * @throws OutboxAdminError for an unknown status or error class.
    */
-  async list(filter: {
-    status?: OutboxStatus;
-    aggregateId?: string;
-    limit?: number;
-    afterSeq?: string;
-  }): Promise<OutboxRowSummary[]> {
+  async list(filter: OutboxListFilter): Promise<OutboxRowSummary[]> {
     if (filter.status && !OUTBOX_STATUSES.includes(filter.status)) {
       throw new OutboxAdminError(`unknown status ${filter.status}: one of ${OUTBOX_STATUSES.join(', ')}`);
     }
+    checkErrorClass(filter.errorClass);
+    // Unpublished rows sit apart from the published history (DESIGN §2): saying so in the text
+    // lets the planner skip every published partition.
+    const unpublishedOnly = filter.status !== undefined && UNPUBLISHED.includes(filter.status);
     const { rows } = await this.pool.query(
       `select ${columns} from outbox_event
        where ($1::text is null or status = $1) and ($2::uuid is null or aggregate_id = $2)
          and ($4::bigint is null or seq > $4)
+         and ($5::text is null or ${errorClassSql('last_error')} = $5)
+         ${unpublishedOnly ? 'and published_at is null' : ''}
        order by seq limit $3`,
-      [filter.status ?? null, filter.aggregateId ?? null, filter.limit ?? 100, filter.afterSeq ?? null],
+      [
+        filter.status ?? null,
+        filter.aggregateId ?? null,
+        filter.limit ?? 100,
+        filter.afterSeq ?? null,
+        filter.errorClass ?? null,
+      ],
     );
     return rows.map(toSummary);
   }
@@ -122,13 +158,59 @@ export class OutboxAdmin {
     };
   }
 
-  /** DEAD → PENDING with attempts reset, due now. @returns the ids requeued. */
-  async requeue(target: { id: string } | { all: true }): Promise<string[]> {
+  /**
+   * The unpublished backlog, blocked rows apart. Two aggregates over the PENDING rows, one an anti
+   * join and one a semi join with the products' DEAD rows (never a lookup per row): it costs the
+   * size of the backlog, not of the outbox.
+   */
+  async backlog(): Promise<OutboxBacklog> {
+    const part = (blocked: boolean) =>
+      `select count(*)::int as n, extract(epoch from now() - min(e.created_at))::float8 as oldest
+       from outbox_event_unpublished e where e.status = 'PENDING' and ${blocked ? '' : 'not '}${blockedByDeadSql('e')}`;
+    const { rows } = await this.pool.query<{
+      pending: number;
+      blocked: number;
+      oldest_pending: number | null;
+      oldest_blocked: number | null;
+    }>(
+      `select p.n as pending, p.oldest as oldest_pending, b.n as blocked, b.oldest as oldest_blocked
+       from (${part(false)}) p, (${part(true)}) b`,
+    );
+    const r = rows[0];
+    const age = (seconds: number | null | undefined) => (seconds == null ? null : Math.max(0, seconds));
+    return {
+      pending: r?.pending ?? 0,
+      blocked: r?.blocked ?? 0,
+      oldestPendingAgeSeconds: age(r?.oldest_pending),
+      oldestBlockedAgeSeconds: age(r?.oldest_blocked),
+    };
+  }
+
+  /** DEAD rows counted by error class (errorClassOf), every class present, zeros included. */
+  async deadByErrorClass(): Promise<Record<ErrorClass, number>> {
+    const { rows } = await this.pool.query<{ error_class: ErrorClass; n: number }>(
+      `select ${errorClassSql('last_error')} as error_class, count(*)::int as n
+       from outbox_event where published_at is null and status = 'DEAD' group by 1`,
+    );
+    const counts = Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>;
+    for (const r of rows) counts[r.error_class] = r.n;
+    return counts;
+  }
+
+  /**
+   * DEAD → PENDING with attempts reset, due now: one row, or every DEAD row (of one error class).
+   * @returns the ids requeued.
+   * @throws OutboxAdminError when the one row is missing or not DEAD, or for an unknown class.
+   */
+  async requeue(target: { id: string } | { all: true; errorClass?: ErrorClass }): Promise<string[]> {
+    const errorClass = 'all' in target ? target.errorClass : undefined;
+    checkErrorClass(errorClass);
     const { rows } = await this.pool.query<{ id: string }>(
       `update outbox_event set status = 'PENDING', attempts = 0, next_attempt_at = now()
        where published_at is null and status = 'DEAD' and ($1::uuid is null or id = $1)
+         and ($2::text is null or ${errorClassSql('last_error')} = $2)
        returning id`,
-      ['id' in target ? target.id : null],
+      ['id' in target ? target.id : null, errorClass ?? null],
     );
     if ('id' in target && rows.length === 0) await this.explainNotDead(target.id);
     return rows.map((r) => r.id);
@@ -147,5 +229,11 @@ export class OutboxAdmin {
     const row = await this.show(id);
     if (!row) throw new OutboxAdminError(`no outbox event ${id}`);
     throw new OutboxAdminError(`outbox event ${id} is ${row.status}, not DEAD`);
+  }
+}
+
+function checkErrorClass(errorClass: string | undefined): void {
+  if (errorClass !== undefined && !isErrorClass(errorClass)) {
+    throw new OutboxAdminError(`unknown error class ${errorClass}: one of ${ERROR_CLASSES.join(', ')}`);
   }
 }
