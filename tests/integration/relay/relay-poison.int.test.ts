@@ -2,7 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { buildProductEvent, newId } from '@shopstream/shared';
 import type { ProductSnapshot } from '@shopstream/shared';
 import { insertEvents, productSnapshot, readTopic, seedOutbox, waitFor } from '../../harness/index.js';
-import { relayFixture, versionsByProduct } from './relay-fixture.js';
+import { relayFixture, relayMetric, versionsByProduct } from './relay-fixture.js';
 import type { RelayFixture } from './relay-fixture.js';
 import { runCli } from '../cli/cli-fixture.js';
 
@@ -63,6 +63,15 @@ describe('a poison event (larger than the topic accepts)', () => {
       [2, 'PENDING', 0],
       [3, 'PENDING', 0],
     ]);
+
+    // Its two later events are reported apart as blocked, not as backlog (DESIGN §6).
+    await waitFor(
+      async () =>
+        (await relayMetric(f.relays[0]!, 'shopstream_outbox_blocked_events')) === 2 &&
+        (await relayMetric(f.relays[0]!, 'shopstream_outbox_dead_events')) === 1 &&
+        (await relayMetric(f.relays[0]!, 'shopstream_outbox_pending_events')) === 0,
+      { description: 'the relay to report 2 blocked, 1 dead and 0 pending events' },
+    );
 
     // The CLI lists it as DEAD.
     const env = { DATABASE_URL: f.db.url, KAFKA_BROKERS: f.brokers };

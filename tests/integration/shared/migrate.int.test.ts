@@ -17,6 +17,8 @@ describe('migrations', () => {
       'Migration20261129010000_relay',
       'Migration20261129020000_pending_seq_index',
       'Migration20261129030000_consumer',
+      'Migration20261202000000_relay_config',
+      'Migration20261202010000_outbox_subtree',
     ]);
     expect(await migrate(db.url)).toEqual([]);
   });

@@ -54,4 +54,8 @@ export const RelayConfigEntity = new EntitySchema<RelayConfigRow>({
     shardCount: { type: 'smallint', fieldName: 'shard_count' },
     createdAt: { type: 'datetime', columnType: 'timestamptz', fieldName: 'created_at', defaultRaw: 'now()' },
   },
+  checks: [
+    { name: 'relay_config_single_row', expression: 'id = 1' },
+    { name: 'relay_config_shard_count_check', expression: '(shard_count >= 1) and (shard_count <= 32767)' },
+  ],
 });
