@@ -13,7 +13,9 @@ export async function resolveShardCount(db: SqlClient, configured: number | unde
   await db.query(`insert into relay_config (id, shard_count) values (1, $1) on conflict (id) do nothing`, [
     configured ?? DEFAULT_SHARD_COUNT,
   ]);
-  const { rows } = await db.query<{ shard_count: number }>(`select shard_count from relay_config where id = 1`);
+  const { rows } = await db.query<{ shard_count: number }>(
+    `select shard_count from relay_config where id = 1`,
+  );
   const stored = rows[0]?.shard_count;
   if (stored === undefined) throw new Error('relay_config has no row after inserting it');
   if (configured !== undefined && configured !== stored) {
