@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import pg from 'pg';
-import { isUuid } from '@shopstream/shared';
+import { isUuid, pgOptions } from '@shopstream/shared';
 import { loadCliConfig } from '../context.js';
 import { CliError, emit, runAction, usageError } from '../output.js';
 import { Progress } from '../progress.js';
@@ -111,7 +111,7 @@ async function demo(options: DemoOptions): Promise<void> {
       `the API at ${apiUrl} is not ready (${ready ? `HTTP ${ready.status}` : 'no answer'}): is \`npm start\` running?`,
     );
   }
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  const pool = new pg.Pool(pgOptions(config.DATABASE_URL, { max: 2, applicationName: 'shopstream-cli' }));
   try {
     const duplicatesBefore = await duplicatesDelivered(group);
     const total = Math.round(rate * duration);

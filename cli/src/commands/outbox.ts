@@ -8,6 +8,7 @@ import {
   isErrorClass,
   isUuid,
 } from '@shopstream/shared';
+import { pgOptions } from '@shopstream/shared';
 import type { ErrorClass, OutboxRowSummary, OutboxStatus } from '@shopstream/shared';
 import { loadCliConfig } from '../context.js';
 import { CliError, emit, runAction, usageError } from '../output.js';
@@ -225,7 +226,7 @@ async function requeueAll(admin: OutboxAdmin, errorClass?: ErrorClass): Promise<
 
 async function withAdmin(action: (admin: OutboxAdmin) => Promise<void>): Promise<void> {
   const config = loadCliConfig(process.env);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool(pgOptions(config.DATABASE_URL, { max: 1, applicationName: 'shopstream-cli' }));
   pool.on('error', () => undefined);
   try {
     await action(new OutboxAdmin(pool));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import pg from 'pg';
+import { pgOptions } from '@shopstream/shared';
 import { ConsumerGroupAdmin } from '@shopstream/operator';
 import { loadCliConfig } from '../context.js';
 import { CliError, emit, runAction } from '../output.js';
@@ -30,7 +31,7 @@ export function register(program: Command): void {
 
 async function status(options: StatusOptions): Promise<void> {
   const config = loadCliConfig(process.env);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 3, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool(pgOptions(config.DATABASE_URL, { max: 3, applicationName: 'shopstream-cli' }));
   // An idle client losing its server must not crash the process with an unhandled 'error'.
   pool.on('error', () => undefined);
   const groups = new ConsumerGroupAdmin(config.KAFKA_BROKERS.join(','));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import pg from 'pg';
+import { pgOptions } from '@shopstream/shared';
 import { loadCliConfig } from '../context.js';
 import { emit, runAction, usageError } from '../output.js';
 import { readOutboxBacklog } from '../live/outbox-backlog.js';
@@ -49,7 +50,9 @@ async function watch(options: WatchOptions): Promise<void> {
     throw usageError((err as Error).message);
   }
   const pool = options.database
-    ? new pg.Pool({ connectionString: loadCliConfig(process.env).DATABASE_URL, max: 1 })
+    ? new pg.Pool(
+        pgOptions(loadCliConfig(process.env).DATABASE_URL, { max: 1, applicationName: 'shopstream-cli' }),
+      )
     : undefined;
   // Errors of an idle pooled connection (database restarted) must not crash the view.
   pool?.on('error', () => undefined);

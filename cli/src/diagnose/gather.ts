@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { kafkaSecurityOptions } from '@shopstream/shared';
+import { kafkaSecurityOptions, pgOptions } from '@shopstream/shared';
 import type { KafkaSecurityConfig } from '@shopstream/shared';
 import type { DiagnoseFacts, KafkaFacts, OutboxFacts, Unreachable } from './facts.js';
 import { gatherKafkaFacts } from './kafka-facts.js';
@@ -53,13 +53,9 @@ async function readKafka(options: GatherOptions): Promise<KafkaFacts | Unreachab
 }
 
 async function readOutbox(options: GatherOptions): Promise<OutboxFacts | Unreachable> {
-  const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
-    max: 3,
-    connectionTimeoutMillis: 5_000,
-    statement_timeout: 10_000,
-    application_name: 'shopstream-cli',
-  });
+  const pool = new pg.Pool(
+    pgOptions(options.databaseUrl, { max: 3, applicationName: 'shopstream-cli', statementTimeoutMs: 10_000 }),
+  );
   pool.on('error', () => undefined); // an idle client's error surfaces on the next query
   try {
     return await gatherOutboxFacts(pool, options.topic);

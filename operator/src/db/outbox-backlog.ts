@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { blockedByDeadSql } from '@shopstream/shared';
+import { blockedByDeadSql, pgOptions } from '@shopstream/shared';
 import type { Backlog } from '../controllers/relay-scaling.js';
 
 /**
@@ -34,12 +34,13 @@ export class OutboxBacklogReader {
     let pool = this.pools.get(databaseUrl);
     if (!pool) {
       pool = new pg.Pool({
-        connectionString: databaseUrl,
-        max: 1,
+        ...pgOptions(databaseUrl, {
+          max: 1,
+          applicationName: 'shopstream-operator',
+          statementTimeoutMs: 5_000,
+          queryTimeoutMs: 6_000,
+        }),
         idleTimeoutMillis: 60_000,
-        connectionTimeoutMillis: 5_000,
-        statement_timeout: 5_000,
-        application_name: 'shopstream-operator',
       });
       pool.on('error', () => undefined); // an idle client's error surfaces on the next query
       this.pools.set(databaseUrl, pool);

@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { LogEntry } from 'kafkajs';
 import pg from 'pg';
-import { createLogger, kafkaSecurityOptions, runWorkerProcess } from '@shopstream/shared';
+import { createLogger, kafkaSecurityOptions, pgOptions, runWorkerProcess } from '@shopstream/shared';
 
 import { loadConfig } from './config.js';
 import { ConsumerMetrics } from './metrics.js';
@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   // The consumer names its group and topic in its own lines; a child field here would repeat them.
   const log = createLogger({ name: 'consumer', level: config.LOG_LEVEL });
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  const pool = new pg.Pool(
+    pgOptions(config.DATABASE_URL, { max: 4, applicationName: 'shopstream-consumer' }),
+  );
   pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
   const kafka = new Kafka({
     clientId: config.KAFKA_CLIENT_ID,

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { pino } from 'pino';
-import { migrate } from '@shopstream/shared';
+import { buildProductEvent, migrate, newId } from '@shopstream/shared';
 import { OutboxStore, ShardOwnership } from '@shopstream/relay';
-import { createTestDatabase, seedOutbox } from '../../harness/index.js';
+import { createTestDatabase, insertEvents, productSnapshot, seedOutbox } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
 
 const log = pino({ level: 'silent' });
@@ -138,6 +138,54 @@ describe('fencing by shard epoch', () => {
     } finally {
       await p3.end();
       await db3.drop();
+    }
+  });
+
+  it('never lets a later event of a product overtake an earlier unpublished one, in any shard', async () => {
+    const options = { shardCount: 4, leaseMs: 10_000 };
+    const db4 = await createTestDatabase('overtake');
+    await migrate(db4.url);
+    const p4 = new pg.Pool({ connectionString: db4.url, max: 4 });
+    try {
+      const a = new ShardOwnership(p4, { ...options, owner: 'a' }, log);
+      await a.ensureShardRows();
+      await a.heartbeat();
+      const b = new ShardOwnership(p4, { ...options, owner: 'b' }, log);
+      await b.heartbeat();
+      await a.heartbeat();
+      await a.releaseExtras();
+      await b.heartbeat();
+      const [aShard] = [...a.shards.keys()];
+      const [bShard] = [...b.shards.keys()];
+      expect(a.shards.has(bShard!)).toBe(false);
+      // One product whose events landed in two shards (what a changed shard count would do):
+      // version 1 in b's shard, version 2 in a's.
+      const product = newId();
+      const event = (version: number, shard: number) => ({
+        ...buildProductEvent(
+          version === 1 ? 'product.created' : 'product.updated',
+          productSnapshot(product, version),
+          {
+            shardCount: 4,
+            topic: 't',
+          },
+        ),
+        shard,
+      });
+      await insertEvents(p4, [event(1, bShard!), event(2, aShard!)]);
+
+      const aStore = new OutboxStore(p4, 'a');
+      expect(await aStore.claim(a.shards, 100)).toEqual([]); // v2 waits for v1, which is b's
+      const bStore = new OutboxStore(p4, 'b');
+      const [v1] = await bStore.claim(b.shards, 100);
+      expect(v1?.aggregateId).toBe(product);
+      expect((await bStore.markPublished(b.shards, [{ id: v1!.id, partition: 0, offset: '0' }])).size).toBe(
+        1,
+      );
+      expect((await aStore.claim(a.shards, 100)).map((e) => e.aggregateId)).toEqual([product]);
+    } finally {
+      await p4.end();
+      await db4.drop();
     }
   });
 });
