@@ -7,6 +7,15 @@ import type { TestDatabase } from '../../harness/index.js';
 
 const HOUR = 3_600_000;
 
+/** The partition steps of a maintenance run only, at a clock each case sets. */
+const partitionSteps = (pool: pg.Pool) => ({
+  maintain: (o: { retentionHours: number; hoursAhead?: number; now: Date }) =>
+    new OutboxMaintenance(pool, pino({ level: 'silent' }), {
+      retentionHours: o.retentionHours,
+      ...(o.hoursAhead !== undefined ? { hoursAhead: o.hoursAhead } : {}),
+    }).run({ now: o.now, steps: ['publishedDefault', 'createPartitions', 'dropPartitions'] }),
+});
+
 describe('outbox retention', () => {
   let db: TestDatabase;
   let pool: pg.Pool;
@@ -21,15 +30,7 @@ describe('outbox retention', () => {
   });
 
   it('drops whole hourly partitions of published rows older than the window and touches nothing else', async () => {
-    const log = pino({ level: 'silent' });
-    // Partition steps only, as each case sets its own clock.
-    const retention = {
-      maintain: (o: { retentionHours: number; hoursAhead?: number; now: Date }) =>
-        new OutboxMaintenance(pool, log, {
-          retentionHours: o.retentionHours,
-          ...(o.hoursAhead !== undefined ? { hoursAhead: o.hoursAhead } : {}),
-        }).run({ now: o.now, steps: ['publishedDefault', 'createPartitions', 'dropPartitions'] }),
-    };
+    const retention = partitionSteps(pool);
     const now = new Date();
     // Partitions from 31 hours ago up to 24 hours ahead, without a gap.
     await retention.maintain({
@@ -78,15 +79,7 @@ describe('outbox retention', () => {
   });
 
   it('moves published rows that landed in the published default into the partition created for their hour', async () => {
-    const log = pino({ level: 'silent' });
-    // Partition steps only, as each case sets its own clock.
-    const retention = {
-      maintain: (o: { retentionHours: number; hoursAhead?: number; now: Date }) =>
-        new OutboxMaintenance(pool, log, {
-          retentionHours: o.retentionHours,
-          ...(o.hoursAhead !== undefined ? { hoursAhead: o.hoursAhead } : {}),
-        }).run({ now: o.now, steps: ['publishedDefault', 'createPartitions', 'dropPartitions'] }),
-    };
+    const retention = partitionSteps(pool);
     const products = await seedOutbox(pool, { topic: 't', products: 3, eventsPerProduct: 1 });
     const future = new Date(Date.now() + 100 * HOUR); // no partition exists that far ahead
     await pool.query(
