@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import * as demo from './commands/demo.js';
 import * as diagnose from './commands/diagnose.js';
+import * as dlq from './commands/dlq.js';
 import * as lag from './commands/lag.js';
 import * as outbox from './commands/outbox.js';
 import * as resetOffsets from './commands/reset-offsets.js';
@@ -16,7 +17,8 @@ const program = new Command('shopstream')
   .description('Operate the shopstream pipeline: outbox, relays, consumer groups, offsets.')
   .showHelpAfterError()
   .exitOverride();
-for (const command of [status, lag, diagnose, outbox, resetOffsets, watch, demo]) command.register(program);
+for (const command of [status, lag, diagnose, outbox, dlq, resetOffsets, watch, demo])
+  command.register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -52,6 +52,8 @@ const schema = z
     CONSUMER_GROUP_ID: z.string().min(1).default('product-consumer'),
     CONSUMER_TOPIC: z.string().min(1).default(PRODUCT_EVENTS_TOPIC),
     CONSUMER_START_FROM: z.enum(['earliest', 'latest']).default('earliest'),
+    /** The dead-letter topic the admin page's DLQ view reads: the consumer's key (unset: `<CONSUMER_TOPIC>.dlq`). */
+    CONSUMER_DLQ_TOPIC: z.string().min(1).optional(),
   })
   .refine((c) => Boolean(c.JWT_SECRET) !== Boolean(c.JWT_JWKS_URL), {
     message: 'set exactly one of JWT_SECRET or JWT_JWKS_URL: writes need a way to verify seller tokens',

@@ -1,9 +1,16 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { OutboxAdmin, createLogger, kafkaSecurityOptions, resolveShardCount } from '@shopstream/shared';
+import {
+  OutboxAdmin,
+  createLogger,
+  defaultDlqTopic,
+  kafkaSecurityOptions,
+  resolveShardCount,
+} from '@shopstream/shared';
 import type { Logger } from '@shopstream/shared';
 import type { AdminDeps } from './admin/admin-routes.js';
+import { KafkaDlqSource } from './admin/kafka-dlq-source.js';
 import { KafkaLagSource } from './admin/kafka-lag-source.js';
 import { unconfiguredLag } from './admin/lag-source.js';
 import { apiOrmConfig, apiPgOptions } from './adapters/database-options.js';
@@ -17,7 +24,8 @@ import { listen } from './http/server.js';
 
 /**
  * The admin page's adapters, only with ADMIN_TOKEN: a small pg pool for the outbox statements it
- * shares with the CLI, and a Kafka admin client for the lag table when KAFKA_BROKERS is set.
+ * shares with the CLI, and, when KAFKA_BROKERS is set, a Kafka admin client for the lag table and
+ * the DLQ view (the DlqAdmin it shares with `shopstream dlq`).
  */
 function adminDeps(
   config: ApiConfig,
@@ -27,29 +35,33 @@ function adminDeps(
   const pool = new pg.Pool(apiPgOptions(config, { max: 2, applicationName: 'shopstream-api-admin' }));
   // An idle client that loses its server emits 'error'; unhandled, that would end the process.
   pool.on('error', (err) => logger.warn({ err }, 'admin database connection lost'));
-  const lag = config.KAFKA_BROKERS
-    ? new KafkaLagSource(
-        new Kafka({
-          clientId: 'shopstream-api-admin',
-          brokers: config.KAFKA_BROKERS,
-          logLevel: logLevel.NOTHING,
-          connectionTimeout: 3_000,
-          requestTimeout: 5_000,
-          retry: { retries: 1 },
-          ...kafkaSecurityOptions(config),
-        }).admin(),
-        {
-          groupId: config.CONSUMER_GROUP_ID,
-          topic: config.CONSUMER_TOPIC,
-          startFrom: config.CONSUMER_START_FROM,
-        },
-      )
+  const kafka = config.KAFKA_BROKERS
+    ? new Kafka({
+        clientId: 'shopstream-api-admin',
+        brokers: config.KAFKA_BROKERS,
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 3_000,
+        requestTimeout: 5_000,
+        retry: { retries: 1 },
+        ...kafkaSecurityOptions(config),
+      })
+    : undefined;
+  const lag = kafka
+    ? new KafkaLagSource(kafka.admin(), {
+        groupId: config.CONSUMER_GROUP_ID,
+        topic: config.CONSUMER_TOPIC,
+        startFrom: config.CONSUMER_START_FROM,
+      })
+    : undefined;
+  const dlq = kafka
+    ? new KafkaDlqSource(kafka, config.CONSUMER_DLQ_TOPIC ?? defaultDlqTopic(config.CONSUMER_TOPIC))
     : undefined;
   return {
     deps: {
       adminToken: config.ADMIN_TOKEN,
       outbox: new OutboxAdmin(pool),
       lag: lag ?? unconfiguredLag,
+      ...(dlq ? { dlq } : {}),
       logger,
     },
     close: async () => {

@@ -31,3 +31,23 @@ export { pgOptions, DEFAULT_PG_TIMEOUTS } from './db/pg-options.js';
 export type { PgTimeouts, PgConnectionOptions } from './db/pg-options.js';
 export { resolveShardCount } from './db/shard-count.js';
 export { blockedByDeadSql } from './outbox/backlog-sql.js';
+export { PartitionReader } from './kafka/partition-reader.js';
+export type { FetchedRecord, PartitionRange } from './kafka/partition-reader.js';
+export { DlqAdmin, DlqAdminError, DLQ_REPLAY_BATCH } from './dlq/dlq-admin.js';
+export type {
+  DlqListResult,
+  DlqPartitionBounds,
+  DlqPosition,
+  DlqPurgePlan,
+  DlqPurgeTarget,
+  DlqReplayReport,
+} from './dlq/dlq-admin.js';
+export {
+  DLQ_HEADER,
+  DLQ_REPLAYED_AT_HEADER,
+  defaultDlqTopic,
+  matchesDlqFilter,
+  replayMessage,
+  toDlqEntry,
+} from './dlq/dlq-record.js';
+export type { DlqEntry, DlqFilter, DlqRecord, TextEncoding } from './dlq/dlq-record.js';

@@ -48,3 +48,38 @@ export function parseEventId(id: string): string {
   if (!isUuid(id)) throw new AdminInputError([`event id "${id}" is not a UUID`]);
   return id.toLowerCase();
 }
+
+export interface DlqQuery {
+  code?: string;
+  partition?: number;
+}
+
+/**
+ * The DLQ view's filters from the query string; empty fields mean "any".
+ * @throws AdminInputError naming each bad field.
+ */
+export function parseDlqQuery(query: Record<string, string | undefined>): DlqQuery {
+  const problems: string[] = [];
+  const out: DlqQuery = {};
+  const code = query.code?.trim();
+  if (code) {
+    if (code.length <= 200) out.code = code;
+    else problems.push('code is longer than 200 characters');
+  }
+  const partition = query.partition?.trim();
+  if (partition) {
+    if (/^\d{1,9}$/.test(partition)) out.partition = Number(partition);
+    else problems.push(`partition "${partition}" is not a partition number`);
+  }
+  if (problems.length) throw new AdminInputError(problems);
+  return out;
+}
+
+/** @throws AdminInputError unless `partition` and `offset` are non-negative integers. */
+export function parseDlqPosition(partition: string, offset: string): { partition: number; offset: string } {
+  const problems: string[] = [];
+  if (!/^\d{1,9}$/.test(partition)) problems.push(`partition "${partition}" is not a partition number`);
+  if (!/^\d{1,18}$/.test(offset)) problems.push(`offset "${offset}" is not an offset`);
+  if (problems.length) throw new AdminInputError(problems);
+  return { partition: Number(partition), offset: BigInt(offset).toString() };
+}

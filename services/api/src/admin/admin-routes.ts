@@ -2,12 +2,18 @@ import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { OutboxAdminError } from '@shopstream/shared';
+import { DlqAdminError, OutboxAdminError } from '@shopstream/shared';
 import type { Logger, OutboxAdmin } from '@shopstream/shared';
 import type { LoggerVariables } from '../http/request-logger.js';
 import { RETRY_AFTER_SECONDS, problemResponse } from '../http/problem.js';
 import { isDatabaseUnavailable } from '../http/database-unavailable.js';
-import { AdminInputError, parseEventId, parseOutboxQuery } from './admin-input.js';
+import {
+  AdminInputError,
+  parseDlqPosition,
+  parseDlqQuery,
+  parseEventId,
+  parseOutboxQuery,
+} from './admin-input.js';
 import {
   DEFAULT_SESSION_TTL_MS,
   SESSION_COOKIE,
@@ -20,6 +26,8 @@ import {
 } from './admin-session.js';
 import {
   deadPage,
+  dlqPage,
+  dlqRecordPage,
   errorPage,
   eventPage,
   lagPage,
@@ -28,6 +36,8 @@ import {
   overviewPage,
 } from './admin-views.js';
 import type { PageContext } from './admin-views.js';
+import { DlqUnavailableError, unconfiguredDlq } from './dlq-source.js';
+import type { DlqSource } from './dlq-source.js';
 import type { LagSource } from './lag-source.js';
 
 export interface AdminDeps {
@@ -35,6 +45,8 @@ export interface AdminDeps {
   adminToken: string;
   outbox: Pick<OutboxAdmin, 'list' | 'show' | 'overview' | 'requeue' | 'skip'>;
   lag: LagSource;
+  /** The dead-letter topic; without it the DLQ view says Kafka is not configured. */
+  dlq?: DlqSource;
   logger: Logger;
   now?: () => number;
   sessionTtlMs?: number;
@@ -44,6 +56,7 @@ type AdminIdentity = { via: 'session'; nonce: string; csrf: string } | { via: 'b
 type AdminEnv = { Variables: Partial<LoggerVariables> & { admin: AdminIdentity } };
 
 const PAGE_SIZE = 50;
+const DLQ_PAGE_SIZE = 100;
 const ACTIONS = ['requeue', 'skip'] as const;
 type Action = (typeof ACTIONS)[number];
 
@@ -95,6 +108,18 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     }
     if (err instanceof AdminPageError) {
       return c.html(errorPage(err.title, err.problems, pageContextOrNone(c)), err.status);
+    }
+    if (err instanceof DlqAdminError) {
+      const missing = err.reason !== 'bad-input';
+      return c.html(
+        errorPage(missing ? 'Not found' : 'Bad request', [err.message], pageContextOrNone(c)),
+        missing ? 404 : 400,
+      );
+    }
+    if (err instanceof DlqUnavailableError) {
+      log(c).warn({ err, path: c.req.path }, 'admin page: Kafka unavailable');
+      c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      return c.html(errorPage('Kafka unavailable', [err.message], pageContextOrNone(c)), 503);
     }
     if (isDatabaseUnavailable(err)) {
       log(c).warn({ err, path: c.req.path }, 'admin page: database unavailable');
@@ -191,6 +216,34 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.get('/lag', async (c) => c.html(lagPage(await deps.lag.report(), pageContext(c))));
 
+  const dlq = deps.dlq ?? unconfiguredDlq;
+  app.get('/dlq', async (c) => {
+    const query = parseDlqQuery(c.req.query());
+    const listing = await dlq.list(query, DLQ_PAGE_SIZE);
+    return c.html(dlqPage({ listing, query, limit: DLQ_PAGE_SIZE }, pageContext(c)));
+  });
+
+  app.get('/dlq/:partition/:offset', async (c) => {
+    const position = parseDlqPosition(c.req.param('partition'), c.req.param('offset'));
+    const record = await dlq.show(position);
+    if (!record) {
+      throw new AdminPageError(404, 'Not found', [
+        `no DLQ record at ${position.partition}:${position.offset} of ${dlq.topic ?? 'the DLQ topic'}`,
+      ]);
+    }
+    const replayedTo = c.req.query('replayed');
+    return c.html(
+      dlqRecordPage(
+        {
+          topic: dlq.topic ?? '',
+          record,
+          ...(replayedTo && replayedTo === record.originalTopic ? { replayedTo } : {}),
+        },
+        pageContext(c),
+      ),
+    );
+  });
+
   const requireCsrf = async (c: Context<AdminEnv>): Promise<void> => {
     const admin = c.get('admin');
     // A browser never attaches an Authorization header by itself, so Bearer requests cannot be forged.
@@ -225,6 +278,46 @@ export function createAdminRoutes(deps: AdminDeps): Hono<AdminEnv> {
   // Anything but POST on an action URL is refused before it could reach the outbox.
   app.all('/outbox/:id/:action{requeue|skip}', () => {
     throw new AdminPageError(405, 'Method not allowed', ['actions are POST forms: use the buttons']);
+  });
+
+  app.post('/dlq/:partition/:offset/replay', async (c) => {
+    const position = parseDlqPosition(c.req.param('partition'), c.req.param('offset'));
+    await requireCsrf(c);
+    const fields = {
+      action: 'dlq-replay',
+      dlqTopic: dlq.topic,
+      partition: position.partition,
+      offset: position.offset,
+      via: c.get('admin').via,
+    };
+    let outcome;
+    try {
+      outcome = await dlq.replay(position);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      log(c).warn({ ...fields, outcome: 'refused', reason }, 'admin action');
+      throw err;
+    }
+    const { record, report } = outcome;
+    const failed = report.failed[0];
+    if (failed) {
+      log(c).warn(
+        { ...fields, originalTopic: failed.topic, outcome: 'failed', reason: failed.reason },
+        'admin action',
+      );
+      throw new AdminPageError(failed.topic ? 502 : 409, failed.topic ? 'Replay failed' : 'Not possible', [
+        `DLQ record ${position.partition}:${position.offset} was not replayed: ${failed.reason}`,
+      ]);
+    }
+    log(c).info(
+      { ...fields, originalTopic: record.originalTopic, ceId: record.ceId, outcome: 'replayed' },
+      'admin action',
+    );
+    const to = encodeURIComponent(record.originalTopic ?? '');
+    return c.redirect(`/admin/dlq/${position.partition}/${position.offset}?replayed=${to}`, 303);
+  });
+  app.all('/dlq/:partition/:offset/replay', () => {
+    throw new AdminPageError(405, 'Method not allowed', ['replay is a POST form: use the button']);
   });
 
   app.post('/logout', async (c) => {

@@ -1,8 +1,9 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { OUTBOX_STATUSES } from '@shopstream/shared';
-import type { OutboxOverview, OutboxRowSummary } from '@shopstream/shared';
-import type { OutboxQuery } from './admin-input.js';
+import type { DlqPartitionBounds, DlqRecord, OutboxOverview, OutboxRowSummary } from '@shopstream/shared';
+import type { DlqQuery, OutboxQuery } from './admin-input.js';
+import type { DlqListing } from './dlq-source.js';
 import type { LagReport } from './lag-source.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -34,8 +35,8 @@ function layout(title: string, ctx: PageContext | undefined, body: Html): Html {
   const nav = ctx
     ? html`<nav>
           <a href="/admin">Overview</a> · <a href="/admin/outbox">Outbox</a> ·
-          <a href="/admin/dead">DEAD rows</a> ·
-          <a href="/admin/lag">Consumer lag</a>
+          <a href="/admin/dead">DEAD rows</a> · <a href="/admin/lag">Consumer lag</a> ·
+          <a href="/admin/dlq">DLQ</a>
         </nav>
         ${
           ctx.csrf
@@ -375,4 +376,163 @@ export function lagPage(lag: LagReport, ctx: PageContext): Html {
         </table>`
       : '';
   return layout('Consumer lag', ctx, html`${lagSummary(lag)}${table}`);
+}
+
+const dlqHref = (r: { partition: number; offset: string }): string => `/admin/dlq/${r.partition}/${r.offset}`;
+
+function replayButton(r: DlqRecord, ctx: PageContext): Html {
+  if (!r.originalTopic) return html`<span class="muted">no original topic</span>`;
+  const csrf = ctx.csrf ? html`<input type="hidden" name="_csrf" value="${ctx.csrf}" />` : '';
+  return html`<form class="inline" method="post" action="${dlqHref(r)}/replay">
+    ${csrf}<button type="submit" name="action" value="replay">Replay</button>
+  </form>`;
+}
+
+function boundsText(partitions: DlqPartitionBounds[]): string {
+  const stored = partitions.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
+  return `${stored} record(s) stored in ${partitions.length} partition(s)`;
+}
+
+/** The dead-letter topic: records the consumer refused as faulty, each with a Replay button. */
+export function dlqPage(
+  data: { listing: DlqListing; query: DlqQuery; limit: number },
+  ctx: PageContext,
+): Html {
+  const { listing, query } = data;
+  const filterForm = html`<form method="get" action="/admin/dlq">
+    <label>Error code <input name="code" value="${query.code ?? ''}" size="24" /></label>
+    <label>Partition <input name="partition" value="${query.partition ?? ''}" size="4" /></label>
+    <button type="submit">Filter</button>
+  </form>`;
+  const intro = html`<p class="muted">
+    Events the consumer refused as faulty in themselves (not JSON, no ce_id, unknown type, data the schema
+    refuses). Replay sends one back to its original topic with its original key, value and headers plus
+    <code>dlq_replayed_at</code>; it stays here until purged (<code>shopstream dlq purge</code>).
+  </p>`;
+  if (listing.state === 'unconfigured') {
+    return layout(
+      'Dead-letter queue',
+      ctx,
+      html`${intro}
+        <p class="muted" data-dlq-state="unconfigured">
+          Kafka is not configured for the API (set KAFKA_BROKERS): the DLQ cannot be read.
+        </p>`,
+    );
+  }
+  if (listing.state === 'error') {
+    return layout(
+      'Dead-letter queue',
+      ctx,
+      html`${intro}
+        <p class="problem" data-dlq-state="error">
+          The DLQ topic <code>${listing.topic}</code> cannot be read: ${listing.message}
+        </p>`,
+    );
+  }
+  const { list } = listing;
+  const rows =
+    list.records.length === 0
+      ? html`<p class="muted" data-testid="no-dlq-records">No DLQ records match.</p>`
+      : html`<table>
+          <thead>
+            <tr>
+              <th>record</th>
+              <th>dead-lettered</th>
+              <th>from</th>
+              <th>code</th>
+              <th>message</th>
+              <th>type / id</th>
+              <th>key</th>
+              <th>action</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${list.records.map(
+              (r) =>
+                html`<tr data-dlq-record="${r.partition}:${r.offset}" data-code="${r.errorCode ?? ''}">
+                  <td>
+                    <a href="${dlqHref(r)}"><code>${r.partition}:${r.offset}</code></a>
+                  </td>
+                  <td>${r.timestamp}</td>
+                  <td>
+                    <code>${r.originalTopic ?? '?'}</code>
+                    ${r.originalPartition ?? '?'}:${r.originalOffset ?? '?'}
+                  </td>
+                  <td>${r.errorCode ?? '—'}</td>
+                  <td>${r.errorMessage ?? '—'}</td>
+                  <td>${r.ceType ?? '—'}<br /><code>${r.ceId ?? '—'}</code></td>
+                  <td><code>${r.key ?? '—'}</code></td>
+                  <td>${replayButton(r, ctx)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+  return layout(
+    'Dead-letter queue',
+    ctx,
+    html`${intro}
+      <p data-dlq-state="ok">
+        Topic <code>${list.topic}</code>: ${boundsText(list.partitions)}. Read without a consumer group.
+      </p>
+      ${filterForm} ${rows}
+      ${
+        list.more
+          ? html`<p class="muted">
+              Showing the first ${data.limit}; narrow the filter or use <code>shopstream dlq list</code>.
+            </p>`
+          : ''
+      }`,
+  );
+}
+
+const prettyValue = (r: DlqRecord): string => {
+  if (r.value === null) return '(null)';
+  if (r.valueEncoding === 'base64') return `(not UTF-8; base64) ${r.value}`;
+  try {
+    return json(JSON.parse(r.value));
+  } catch {
+    return r.value;
+  }
+};
+
+/** One DLQ record: where it came from, why, every header and the value, and its Replay button. */
+export function dlqRecordPage(
+  data: { topic: string; record: DlqRecord; replayedTo?: string },
+  ctx: PageContext,
+): Html {
+  const r = data.record;
+  return layout(
+    `DLQ record ${r.partition}:${r.offset}`,
+    ctx,
+    html`${
+        data.replayedTo
+          ? html`<p class="notice" role="status">
+              Replayed to <code>${data.replayedTo}</code>: the consumer applies it again (once; its inbox
+              drops duplicates).
+            </p>`
+          : ''
+      }
+      <dl data-dlq-record="${r.partition}:${r.offset}">
+        <dt>DLQ topic</dt>
+        <dd><code>${data.topic}</code> partition ${r.partition} offset ${r.offset}</dd>
+        <dt>dead-lettered</dt>
+        <dd>${r.timestamp}</dd>
+        <dt>original</dt>
+        <dd>
+          <code>${r.originalTopic ?? '?'}</code> partition ${r.originalPartition ?? '?'} offset
+          ${r.originalOffset ?? '?'}
+        </dd>
+        <dt>error</dt>
+        <dd><b>${r.errorCode ?? '—'}</b> ${r.errorMessage ?? ''}</dd>
+        <dt>event</dt>
+        <dd>${r.ceType ?? '—'} <code>${r.ceId ?? '—'}</code></dd>
+        <dt>key</dt>
+        <dd><code>${r.key ?? '(null)'}</code>${r.keyEncoding === 'base64' ? ' (base64)' : ''}</dd>
+      </dl>
+      <p>${replayButton(r, ctx)}</p>
+      <h2>Headers</h2>
+      <pre>${json(r.headers)}</pre>
+      <h2>Value</h2>
+      <pre data-testid="dlq-value">${prettyValue(r)}</pre>`,
+  );
 }
