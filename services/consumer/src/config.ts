@@ -8,8 +8,11 @@ const schema = commonConfigSchema.extend({
   /** Where a group with no committed offset starts; a group with commits resumes from them. */
   CONSUMER_START_FROM: z.enum(['earliest', 'latest']).default('earliest'),
   CONSUMER_DLQ_TOPIC: z.string().min(1).optional(),
+  /** First delay when an environmental error blocks an event; doubles per retry up to the max. */
   CONSUMER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(200),
   CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(10_000),
+  /** While blocked on one event, how often "consumer still blocked" is logged (with its cause). */
+  CONSUMER_BLOCKED_LOG_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   KAFKA_CLIENT_ID: z.string().default('shopstream-consumer'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { ProductEvent } from './event-envelope.js';
-import { EventRejectedError } from './event-errors.js';
+import { EventRejectedError, dataRejection } from './event-errors.js';
 import { handlerFor } from './handler-registry.js';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
@@ -10,7 +10,8 @@ export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
  * `processed_event (group, event id)`; if it was already there, do nothing else (duplicate);
  * otherwise run its handler. Commits both or neither, so an event takes effect exactly once per
  * group however often Kafka delivers it.
- * @throws EventRejectedError (the event's fault) or the database's error (retriable or not).
+ * @throws EventRejectedError when the event is at fault (a data SQLSTATE of `DATA_SQLSTATES`, or
+ *   its handler's verdict); any other error is the environment's and is rethrown as it is.
  */
 export async function applyEvent(pool: Pool, group: string, event: ProductEvent): Promise<ApplyOutcome> {
   const handler = handlerFor(event.type);
@@ -31,19 +32,14 @@ export async function applyEvent(pool: Pool, group: string, event: ProductEvent)
     return outcome;
   } catch (err) {
     await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
-    // A value the database refuses (check constraint, bad number) is the event's fault.
-    const code = (err as { code?: string }).code;
-    if (code && /^(22|23)/.test(code)) {
-      throw new EventRejectedError(
-        'DATA_REJECTED',
-        `event ${event.id} was refused by the database: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
+    if (err instanceof EventRejectedError) throw err; // its handler's verdict
+    const rejection = dataRejection(err, event.id);
+    if (rejection) throw rejection;
+    // The environment's fault: start the next attempt on a new session, so session state that caused
+    // it (a read-only default, a terminated backend, a cached plan of a changed table) goes with it.
+    broken ??= err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
-    tx.release(broken); // a connection that cannot even roll back is discarded, not reused
+    tx.release(broken); // a discarded connection is closed, not reused
   }
 }

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       startFrom: config.CONSUMER_START_FROM,
       retryBaseMs: config.CONSUMER_RETRY_BASE_MS,
       retryMaxMs: config.CONSUMER_RETRY_MAX_MS,
+      blockedLogIntervalMs: config.CONSUMER_BLOCKED_LOG_INTERVAL_MS,
       lagIntervalMs: config.CONSUMER_LAG_INTERVAL_MS,
     },
     metrics,

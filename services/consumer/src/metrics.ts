@@ -10,6 +10,8 @@ export class ConsumerMetrics {
   readonly lagSeconds: Gauge<'group' | 'topic' | 'partition'>;
   private readonly events: Counter<'group' | 'event_type' | 'outcome'>;
   private readonly endToEnd: Histogram<'group'>;
+  private readonly blocked: Gauge<'group'>;
+  private readonly dlqEvents: Counter<'group' | 'code'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -39,6 +41,33 @@ export class ConsumerMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
+    this.blocked = new Gauge({
+      name: 'shopstream_consumer_blocked',
+      help: '1 while an environmental error (database, network, a bug) stops the consumer applying an event it keeps retrying; 0 otherwise',
+      labelNames: ['group'] as const,
+      registers,
+    });
+    this.dlqEvents = new Counter({
+      name: 'shopstream_consumer_dlq_events_total',
+      help: 'Events sent to the dead-letter topic because they are at fault themselves, by dlq_error_code',
+      labelNames: ['group', 'code'] as const,
+      registers,
+    });
+  }
+
+  /** Exports 0 for `group` before anything happened, so dashboards and alerts see the series. */
+  init(group: string): void {
+    this.blocked.set({ group }, 0);
+  }
+
+  setBlocked(group: string, blocked: boolean): void {
+    this.blocked.set({ group }, blocked ? 1 : 0);
+  }
+
+  /** Counts one record acknowledged by the dead-letter topic (also counted as outcome dead_lettered). */
+  deadLettered(group: string, eventType: string, code: string): void {
+    this.dlqEvents.inc({ group, code });
+    this.handled(group, eventType, 'dead_lettered');
   }
 
   /**

@@ -1,13 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, EachBatchPayload, Kafka, KafkaMessage, Producer, Consumer } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { Logger } from '@shopstream/shared';
-import { sendToDeadLetter } from './dead-letter.js';
-import { parseProductEvent } from './event-envelope.js';
-import { EventRejectedError, isRetriable } from './event-errors.js';
-import { applyEvent } from './inbox.js';
 import { describeLag, explainStart } from '@shopstream/shared';
+import { BatchHeartbeat } from './batch-heartbeat.js';
+import { sendToDeadLetter } from './dead-letter.js';
+import { applyEvent } from './inbox.js';
 import type { ConsumerMetrics } from './metrics.js';
+import { RecordProcessor } from './record-processor.js';
+import type { ConsumedRecord } from './record-processor.js';
 
 export interface ConsumerSettings {
   groupId: string;
@@ -16,6 +16,8 @@ export interface ConsumerSettings {
   startFrom: 'earliest' | 'latest';
   retryBaseMs: number;
   retryMaxMs: number;
+  /** While blocked on one event, how often "consumer still blocked" is logged. */
+  blockedLogIntervalMs: number;
   lagIntervalMs: number;
 }
 
@@ -24,24 +26,39 @@ const headerMap = (message: KafkaMessage): Record<string, string> =>
     Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v)]),
   );
 
+const consumed = (topic: string, partition: number, message: KafkaMessage): ConsumedRecord => ({
+  topic,
+  partition,
+  offset: message.offset,
+  key: message.key,
+  value: message.value,
+  headers: headerMap(message),
+});
+
 /**
  * The product-event consumer: kafkajs group consumer, one partition's batch at a time in offset
  * order. An offset is resolved (and so committed) only after the event's inbox transaction committed
- * or it was acknowledged by the DLQ; a retriable failure retries the same message with backoff and
- * commits nothing. Start-up logs, per partition, exactly where the group resumes and why.
+ * or the DLQ acknowledged it (`RecordProcessor`, the one path a record takes); an environmental
+ * failure retries the same record, heartbeating, and commits nothing until it goes through or the
+ * partition is taken away. Start-up checks both topics and logs, per partition, where the group
+ * resumes and why.
  */
 export class ProductEventConsumer {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
+  private readonly processor: RecordProcessor;
+  /** False once stop() began: every retry loop and batch checks it. */
   private running = false;
+  /** True once kafkajs runs the group consumer (readiness). */
+  private started = false;
   private lagTimer: NodeJS.Timeout | undefined;
   /** Per partition: the timestamp (ms) of the oldest message fetched but not yet applied. */
   private readonly oldestUnapplied = new Map<number, number | null>();
 
   constructor(
     kafka: Kafka,
-    private readonly pool: Pool,
+    pool: Pool,
     private readonly settings: ConsumerSettings,
     private readonly metrics: ConsumerMetrics,
     private readonly log: Logger,
@@ -53,14 +70,24 @@ export class ProductEventConsumer {
       maxInFlightRequests: 1,
     });
     this.admin = kafka.admin();
+    this.processor = new RecordProcessor(
+      settings,
+      {
+        apply: (event) => applyEvent(pool, settings.groupId, event),
+        deadLetter: (letter) => sendToDeadLetter(this.producer, settings.dlqTopic, letter),
+      },
+      metrics,
+      log,
+    );
   }
 
   get isRunning(): boolean {
-    return this.running;
+    return this.started && this.running;
   }
 
   async start(): Promise<void> {
-    const { groupId, topic, startFrom } = this.settings;
+    const { groupId, topic, dlqTopic, startFrom } = this.settings;
+    this.metrics.init(groupId);
     await this.admin.connect();
     const topics = await this.admin.listTopics();
     if (!topics.includes(topic)) {
@@ -68,6 +95,12 @@ export class ProductEventConsumer {
         `topic ${topic} does not exist: nothing can be consumed by group ${groupId} (check CONSUMER_TOPIC)`,
       );
     }
+    if (!topics.includes(dlqTopic)) {
+      throw new Error(
+        `dead-letter topic ${dlqTopic} does not exist: an event at fault itself could be neither applied nor set aside, so group ${groupId} would stop at it (create the topic, or set CONSUMER_DLQ_TOPIC)`,
+      );
+    }
+    const dlq = `dead-letter topic ${dlqTopic} exists: events at fault themselves go there, an environmental error blocks and retries`;
     for (const p of await describeLag(this.admin, groupId, topic, startFrom)) {
       this.log.info(
         {
@@ -78,6 +111,8 @@ export class ProductEventConsumer {
           logEndOffset: p.logEndOffset,
           lag: p.lag,
           reason: explainStart(p, startFrom),
+          dlqTopic,
+          dlq,
         },
         'consumer start position',
       );
@@ -94,13 +129,14 @@ export class ProductEventConsumer {
     );
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: startFrom === 'earliest' });
+    this.running = true; // before run(): its first batch may arrive before run() resolves
     await this.consumer.run({
       autoCommit: true,
       autoCommitInterval: 1000,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.running = true;
+    this.started = true;
     await this.refreshLag();
     this.lagTimer = setInterval(
       () => void this.refreshLag().catch((err: unknown) => this.log.warn({ err }, 'lag refresh failed')),
@@ -126,123 +162,25 @@ export class ProductEventConsumer {
     commitOffsetsIfNecessary,
   }: EachBatchPayload): Promise<void> {
     const { partition, topic } = batch;
-    for (const [i, message] of batch.messages.entries()) {
-      if (!isRunning() || isStale()) break;
-      this.oldestUnapplied.set(partition, Number(message.timestamp));
-      const done = await this.handle(topic, partition, message, isRunning, heartbeat);
-      if (!done) break; // stopping while the database is away: leave it uncommitted
-      resolveOffset(message.offset);
-      const next = batch.messages[i + 1];
-      this.oldestUnapplied.set(partition, next ? Number(next.timestamp) : null);
-      await heartbeat();
+    const beat = new BatchHeartbeat(heartbeat);
+    // Whether this batch is still ours to work on: a stop, a seek, or a lost assignment ends it.
+    const keepGoing = (): boolean => this.running && isRunning() && !isStale() && !beat.lostAssignment;
+    try {
+      for (const [i, message] of batch.messages.entries()) {
+        if (!keepGoing()) break;
+        this.oldestUnapplied.set(partition, Number(message.timestamp));
+        const outcome = await this.processor.process(consumed(topic, partition, message), keepGoing);
+        if (outcome === 'handed_over') break; // neither applied nor dead-lettered: never resolved
+        resolveOffset(message.offset);
+        const next = batch.messages[i + 1];
+        this.oldestUnapplied.set(partition, next ? Number(next.timestamp) : null);
+      }
+    } finally {
+      beat.stop();
     }
+    // kafkajs rejoins the group when eachBatch throws its rebalance error.
+    if (beat.lostAssignment) throw beat.lostAssignment;
     await commitOffsetsIfNecessary();
-  }
-
-  /** @returns false only when the consumer is stopping before the message could be handled. */
-  private async handle(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    isRunning: () => boolean,
-    heartbeat: () => Promise<void>,
-  ): Promise<boolean> {
-    const { groupId } = this.settings;
-    const headers = headerMap(message);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const event = parseProductEvent(headers, message.value);
-        const outcome = await applyEvent(this.pool, groupId, event);
-        this.metrics.handled(groupId, event.type, outcome, event.time);
-        return true;
-      } catch (err) {
-        if (err instanceof EventRejectedError || !isRetriable(err)) {
-          const code = err instanceof EventRejectedError ? err.code : 'UNHANDLED';
-          await this.deadLetter(
-            topic,
-            partition,
-            message,
-            headers,
-            code,
-            (err as Error).message,
-            isRunning,
-            heartbeat,
-          );
-          this.metrics.handled(groupId, headers.ce_type ?? 'unknown', 'dead_lettered');
-          this.log.warn(
-            { topic, partition, offset: message.offset, code, err: (err as Error).message },
-            'event sent to the dead-letter topic',
-          );
-          return true;
-        }
-        const delay = Math.min(
-          this.settings.retryMaxMs,
-          this.settings.retryBaseMs * 2 ** Math.min(attempt - 1, 16),
-        );
-        this.log.warn(
-          {
-            topic,
-            partition,
-            offset: message.offset,
-            attempt,
-            retryInMs: delay,
-            err: (err as Error).message,
-          },
-          'event failed, will retry',
-        );
-        if (!(await this.pause(delay, isRunning, heartbeat))) return false;
-      }
-    }
-  }
-
-  private async deadLetter(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    code: string,
-    reason: string,
-    isRunning: () => boolean,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await sendToDeadLetter(this.producer, this.settings.dlqTopic, {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers,
-          code,
-          message: reason,
-        });
-        return;
-      } catch (err) {
-        // Not committing past a message that is in neither the read model nor the DLQ.
-        this.log.warn({ err: (err as Error).message, attempt }, 'dead-letter topic unavailable, will retry');
-        if (!(await this.pause(Math.min(this.settings.retryMaxMs, 500 * attempt), isRunning, heartbeat))) {
-          throw new Error(
-            `stopped before event at ${topic}/${partition}@${message.offset} reached the dead-letter topic`,
-            { cause: err },
-          );
-        }
-      }
-    }
-  }
-
-  private async pause(
-    ms: number,
-    isRunning: () => boolean,
-    heartbeat: () => Promise<void>,
-  ): Promise<boolean> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      if (!isRunning() || !this.running) return false;
-      await sleep(Math.min(500, until - Date.now()));
-      await heartbeat().catch(() => undefined);
-    }
-    return isRunning() && this.running;
   }
 
   /** Lag per partition from Kafka (committed vs log end) and, for seconds, the oldest unapplied message. */

@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { IHeaders } from 'kafkajs';
 import pg from 'pg';
 import { buildProductEvent, migrate, newId } from '@shopstream/shared';
 import type { NewOutboxEvent, ProductEventType } from '@shopstream/shared';
 import {
+  consumerGroupsCommitted,
   createTestDatabase,
   freePort,
   infraEnv,
@@ -13,7 +15,7 @@ import {
   startService,
   waitFor,
 } from '../../harness/index.js';
-import type { ServiceProcess, TestDatabase } from '../../harness/index.js';
+import type { ReadRecord, ServiceProcess, TestDatabase } from '../../harness/index.js';
 
 export interface ConsumerProcess extends ServiceProcess {
   metricsPort: number;
@@ -169,4 +171,129 @@ export async function readModels(
   ).rows;
   const inbox = Number((await sql.query('select count(*) from processed_event')).rows[0].count);
   return { search, stats, inbox };
+}
+
+/** `shopstream_consumer_blocked` of the fixture's group as `consumer` exports it (undefined before it is exported). */
+export async function blockedGauge(
+  f: ConsumerFixture,
+  consumer: ConsumerProcess,
+): Promise<number | undefined> {
+  const text = await consumer.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`shopstream_consumer_blocked{group="${f.group}"}`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Records on the fixture's DLQ topic: the sum of its partitions' log-end offsets, from Kafka. */
+export async function dlqRecordCount(f: ConsumerFixture): Promise<number> {
+  const admin = f.kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(f.dlq);
+    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** What the group had committed, and which events were in the inbox just after (in that order). */
+export interface CommitSample {
+  /** Partition → committed offset (the next offset to consume); absent where nothing was committed. */
+  committed: Map<number, bigint>;
+  applied: Set<string>;
+  source: 'admin' | 'kafka-consumer-groups';
+}
+
+/** The event ids in the inbox. */
+export async function appliedEventIds(f: ConsumerFixture): Promise<Set<string>> {
+  const { rows } = await f.sql.query<{ event_id: string }>('select event_id from processed_event');
+  return new Set(rows.map((r) => r.event_id));
+}
+
+/**
+ * The group's committed offsets from Kafka (the admin API, or Kafka's own kafka-consumer-groups when
+ * `source` says so), then the inbox: an offset committed past an event must find it applied.
+ */
+export async function sampleCommits(
+  f: ConsumerFixture,
+  source: CommitSample['source'] = 'admin',
+): Promise<CommitSample> {
+  const committed = new Map<number, bigint>();
+  if (source === 'admin') {
+    const admin = f.kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId: f.group, topics: [f.topic] });
+      for (const p of offsets?.partitions ?? []) {
+        if (Number(p.offset) >= 0) committed.set(p.partition, BigInt(p.offset));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  } else {
+    for (const [p, current] of Object.entries(await consumerGroupsCommitted(f.brokers, f.group, f.topic))) {
+      if (/^\d+$/.test(current)) committed.set(Number(p), BigInt(current));
+    }
+  }
+  return { committed, applied: await appliedEventIds(f), source };
+}
+
+/**
+ * Checks each sample against the topic's records: per partition, the committed offset is at most
+ * the offset of the first event the inbox did not hold at that moment.
+ * @returns the violations (empty when the group never moved past an unapplied event) and how many
+ *   (sample, partition) pairs had an unapplied event behind the committed offset's reach, i.e. were a real test.
+ */
+export function commitsPastUnapplied(
+  samples: CommitSample[],
+  records: ReadRecord[],
+): { violations: string[]; checked: number } {
+  const violations: string[] = [];
+  let checked = 0;
+  for (const [i, sample] of samples.entries()) {
+    const firstUnapplied = new Map<number, bigint>();
+    for (const r of records) {
+      if (sample.applied.has(r.headers.ce_id ?? '')) continue;
+      const offset = BigInt(r.offset);
+      const known = firstUnapplied.get(r.partition);
+      if (known === undefined || offset < known) firstUnapplied.set(r.partition, offset);
+    }
+    for (const [partition, first] of firstUnapplied) {
+      checked++;
+      const committed = sample.committed.get(partition);
+      if (committed !== undefined && committed > first) {
+        violations.push(
+          `sample ${i} (${sample.source}): partition ${partition} committed ${committed} past unapplied offset ${first}`,
+        );
+      }
+    }
+  }
+  return { violations, checked };
+}
+
+/**
+ * Produces new products (created, then updated: 2 events each) every `intervalMs` until stopped —
+ * events keep arriving while a test breaks something. Bounded by `maxTicks`.
+ */
+export function startLoad(
+  f: ConsumerFixture,
+  { productsPerTick = 3, intervalMs = 250, maxTicks = 400 } = {},
+): { produced: NewOutboxEvent[]; stop(): Promise<NewOutboxEvent[]> } {
+  const produced: NewOutboxEvent[] = [];
+  let stopping = false;
+  const running = (async () => {
+    for (let tick = 0; tick < maxTicks && !stopping; tick++) {
+      const events = productEvents(productsPerTick, 2, f.topic);
+      await f.produce(events);
+      produced.push(...events);
+      await sleep(intervalMs);
+    }
+  })();
+  return {
+    produced,
+    async stop() {
+      stopping = true;
+      await running;
+      return produced;
+    },
+  };
 }
