@@ -419,7 +419,14 @@ describe('Dockerfile', () => {
       const kafka = new Kafka({ brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
       const admin = kafka.admin();
       await admin.connect();
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      // The consumer refuses to start without its dead-letter topic as well as its source topic.
+      await admin.createTopics({
+        topics: [
+          { topic, numPartitions: 1 },
+          { topic: `${topic}.dlq`, numPartitions: 1 },
+        ],
+        waitForLeaders: true,
+      });
       await admin.disconnect();
       const migrate = await runNode(images.relay, ['node', 'services/shared/dist/db/migrate-cli.js'], {
         DATABASE_URL: db.url,
