@@ -59,7 +59,6 @@ async function main(): Promise<void> {
   });
   relay = new Relay(
     {
-      pool,
       ownership,
       store: new OutboxStore(pool, config.RELAY_ID),
       publisher,

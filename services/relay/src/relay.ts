@@ -1,4 +1,3 @@
-import type { Pool } from 'pg';
 import type { Logger } from '@shopstream/shared';
 import { backoffMs } from './backoff.js';
 import type { KafkaPublisher } from './kafka-publisher.js';
@@ -16,7 +15,6 @@ export interface RelayMaintenance {
 }
 
 export interface RelayDeps {
-  pool: Pool;
   ownership: ShardOwnership;
   store: OutboxStore;
   publisher: KafkaPublisher;
