@@ -14,6 +14,15 @@ const schema = commonConfigSchema.extend({
   /** While blocked on one event, how often "consumer still blocked" is logged (with its cause). */
   CONSUMER_BLOCKED_LOG_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  /**
+   * Inbox (processed_event) rows of the group older than this are purged. Keep it longer than any
+   * replay: the source topic's retention.ms (7 days here) plus a day; start-up warns when shorter.
+   */
+  CONSUMER_INBOX_RETENTION_HOURS: z.coerce.number().int().min(1).default(192),
+  /** Pause between inbox purge runs (each deletes batches until fewer than a batch remain). */
+  CONSUMER_INBOX_PURGE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  /** Inbox rows per purge statement, each its own short transaction. */
+  CONSUMER_INBOX_PURGE_BATCH: z.coerce.number().int().min(1).max(100_000).default(1_000),
   KAFKA_CLIENT_ID: z.string().default('shopstream-consumer'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   METRICS_HOST: z.string().default('0.0.0.0'),

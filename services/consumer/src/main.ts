@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createLogger, kafkaSecurityOptions, pgOptions, runWorkerProcess } from '@shopstream/shared';
 
 import { loadConfig } from './config.js';
+import { HOUR_MS, InboxRetention, checkInboxHorizon } from './inbox-retention.js';
 import { ConsumerMetrics } from './metrics.js';
 import { ProductEventConsumer } from './product-event-consumer.js';
 
@@ -44,9 +45,30 @@ async function main(): Promise<void> {
     metrics,
     log,
   );
+  // The inbox purge has a connection of its own: it never takes one from applying events.
+  const retentionPool = new pg.Pool(
+    pgOptions(config.DATABASE_URL, { max: 1, applicationName: 'shopstream-consumer-inbox-retention' }),
+  );
+  retentionPool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
+  const inboxHorizonMs = config.CONSUMER_INBOX_RETENTION_HOURS * HOUR_MS;
+  const retention = new InboxRetention(
+    retentionPool,
+    {
+      groupId: config.CONSUMER_GROUP_ID,
+      horizonMs: inboxHorizonMs,
+      intervalMs: config.CONSUMER_INBOX_PURGE_INTERVAL_MS,
+      batchSize: config.CONSUMER_INBOX_PURGE_BATCH,
+    },
+    metrics,
+    log,
+  );
   await runWorkerProcess({
     log,
-    start: () => consumer.start(),
+    start: async () => {
+      await consumer.start();
+      await checkInboxHorizon(kafka, config.CONSUMER_TOPIC, config.CONSUMER_GROUP_ID, inboxHorizonMs, log);
+      retention.start();
+    },
     ops: {
       host: config.METRICS_HOST,
       port: config.METRICS_PORT,
@@ -58,7 +80,9 @@ async function main(): Promise<void> {
     },
     stopMessage: 'shutting down: finishing the batch, committing, leaving the group',
     stop: async () => {
+      await retention.stop();
       await consumer.stop();
+      await retentionPool.end();
       await pool.end();
     },
   });

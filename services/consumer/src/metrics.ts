@@ -12,6 +12,8 @@ export class ConsumerMetrics {
   private readonly endToEnd: Histogram<'group'>;
   private readonly blocked: Gauge<'group'>;
   private readonly dlqEvents: Counter<'group' | 'code'>;
+  private readonly inboxPurgedRows: Counter<'group'>;
+  private readonly inboxOldestAge: Gauge<'group'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -53,11 +55,33 @@ export class ConsumerMetrics {
       labelNames: ['group', 'code'] as const,
       registers,
     });
+    this.inboxPurgedRows = new Counter({
+      name: 'shopstream_consumer_inbox_purged_total',
+      help: 'Inbox (processed_event) rows of the group deleted because they were older than the retention horizon',
+      labelNames: ['group'] as const,
+      registers,
+    });
+    this.inboxOldestAge = new Gauge({
+      name: 'shopstream_consumer_inbox_oldest_age_seconds',
+      help: "Age of the group's oldest inbox (processed_event) row after the last purge; stays near the horizon while purging works (0 when empty)",
+      labelNames: ['group'] as const,
+      registers,
+    });
   }
 
   /** Exports 0 for `group` before anything happened, so dashboards and alerts see the series. */
   init(group: string): void {
     this.blocked.set({ group }, 0);
+    this.inboxPurgedRows.inc({ group }, 0);
+  }
+
+  /** Counts inbox rows the retention purge deleted. */
+  inboxPurged(group: string, rows: number): void {
+    this.inboxPurgedRows.inc({ group }, rows);
+  }
+
+  setInboxOldestAge(group: string, seconds: number): void {
+    this.inboxOldestAge.set({ group }, seconds);
   }
 
   setBlocked(group: string, blocked: boolean): void {

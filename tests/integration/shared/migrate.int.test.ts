@@ -19,6 +19,7 @@ describe('migrations', () => {
       'Migration20261129030000_consumer',
       'Migration20261202000000_relay_config',
       'Migration20261202010000_outbox_subtree',
+      'Migration20261202020000_inbox_retention',
     ]);
     expect(await migrate(db.url)).toEqual([]);
   });

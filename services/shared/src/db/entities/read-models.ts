@@ -20,6 +20,8 @@ export const ProcessedEventEntity = new EntitySchema<ProcessedEventRow>({
       defaultRaw: 'now()',
     },
   },
+  // The consumer's inbox retention purges and ages rows of its group by processed_at.
+  indexes: [{ name: 'processed_event_group_processed_at_idx', properties: ['consumerGroup', 'processedAt'] }],
 });
 
 export interface SellerStatsRow {

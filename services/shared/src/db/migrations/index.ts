@@ -5,6 +5,7 @@ import { Migration20261129020000_pending_seq_index } from './Migration2026112902
 import { Migration20261129030000_consumer } from './Migration20261129030000_consumer.js';
 import { Migration20261202000000_relay_config } from './Migration20261202000000_relay_config.js';
 import { Migration20261202010000_outbox_subtree } from './Migration20261202010000_outbox_subtree.js';
+import { Migration20261202020000_inbox_retention } from './Migration20261202020000_inbox_retention.js';
 
 /** Every migration, in order. A new migration is a new file here plus one line in this list. */
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261129030000_consumer', class: Migration20261129030000_consumer },
   { name: 'Migration20261202000000_relay_config', class: Migration20261202000000_relay_config },
   { name: 'Migration20261202010000_outbox_subtree', class: Migration20261202010000_outbox_subtree },
+  { name: 'Migration20261202020000_inbox_retention', class: Migration20261202020000_inbox_retention },
 ];
