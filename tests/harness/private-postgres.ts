@@ -24,9 +24,10 @@ export interface PrivatePostgres {
  * A second PostgreSQL server from the same binaries infra uses, for tests that stop the database:
  * the shared server other test files use stays up. As in infra, PostgreSQL refuses to run as root,
  * so as root it runs as the `postgres` user, with its data under /var/tmp where that user can reach it.
- * fsync is off (test data), but commits are synchronous, so an acknowledged commit survives a stop.
+ * fsync is off (test data) unless `durable`, but commits are synchronous, so an acknowledged commit
+ * survives a stop.
  */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(options: { durable?: boolean } = {}): Promise<PrivatePostgres> {
   const bin = `/usr/lib/postgresql/${infraEnv().versions.postgres}/bin`;
   const asRoot = process.getuid?.() === 0;
   const asPostgres = async (command: string, args: string[]): Promise<void> => {
@@ -57,8 +58,10 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     `-c port=${port}`,
     `-c unix_socket_directories=${dir}`,
     '-c max_connections=100',
-    '-c fsync=off',
-    '-c full_page_writes=off',
+    // Durable: what production runs (every commit flushed to disk); benchmarks report it next to the fast profile.
+    ...(options.durable
+      ? ['-c fsync=on', '-c full_page_writes=on']
+      : ['-c fsync=off', '-c full_page_writes=off']),
   ].join(' ');
 
   const start = async (): Promise<void> => {

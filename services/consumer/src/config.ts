@@ -13,6 +13,10 @@ const schema = commonConfigSchema.extend({
   CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(10_000),
   /** While blocked on one event, how often "consumer still blocked" is logged (with its cause). */
   CONSUMER_BLOCKED_LOG_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Partitions one consumer process applies at once; each needs a database connection. */
+  CONSUMER_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(3),
+  /** Records of one partition applied in one inbox transaction (set-based statements). */
+  CONSUMER_BATCH_MAX: z.coerce.number().int().min(1).max(5000).default(500),
   CONSUMER_LAG_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   /**
    * Inbox (processed_event) rows of the group older than this are purged. Keep it longer than any

@@ -2,39 +2,60 @@ import type { Pool } from 'pg';
 import type { ProductEvent } from './event-envelope.js';
 import { EventRejectedError, dataRejection } from './event-errors.js';
 import { handlerFor } from './handler-registry.js';
+import { projectRows } from './projection.js';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
 
+/** Records the events in the inbox; returns the ids that were not there yet. Sorted: lock order. */
+const INBOX_SQL = `
+insert into processed_event (consumer_group, event_id)
+select $1, id from unnest($2::uuid[]) as e(id) order by id
+on conflict do nothing
+returning event_id`;
+
 /**
- * The one code path that makes an event take effect: in one transaction, record it in the inbox
- * `processed_event (group, event id)`; if it was already there, do nothing else (duplicate);
- * otherwise run its handler. Commits both or neither, so an event takes effect exactly once per
- * group however often Kafka delivers it.
- * @throws EventRejectedError when the event is at fault (a data SQLSTATE of `DATA_SQLSTATES`, or
- *   its handler's verdict); any other error is the environment's and is rethrown as it is.
+ * The one code path that makes events take effect: in one transaction, record them in the inbox
+ * `processed_event (group, event id)`; those already there (and later copies within `events`) are
+ * duplicates and do nothing else; the rest move the read models with set-based statements
+ * (`projectRows`), which keep each product at its highest version. Commits all or nothing, so every
+ * event takes effect exactly once per group however often Kafka delivers it.
+ * @returns per event, in order: applied, duplicate or stale.
+ * @throws EventRejectedError when an event is at fault (its handler's verdict, or — for a single
+ *   event — a data SQLSTATE of `DATA_SQLSTATES`; for several, the caller applies them one by one to
+ *   find which). Any other error is the environment's and is rethrown as it is.
  */
-export async function applyEvent(pool: Pool, group: string, event: ProductEvent): Promise<ApplyOutcome> {
-  const handler = handlerFor(event.type);
+export async function applyEvents(
+  pool: Pool,
+  group: string,
+  events: readonly ProductEvent[],
+): Promise<ApplyOutcome[]> {
+  // Before any I/O: a handler's verdict on one event must not cost the batch a transaction.
+  const rows = events.map((event) => handlerFor(event.type).toRow(event));
   const tx = await pool.connect();
   let broken: Error | undefined;
   try {
     await tx.query('begin');
-    const inserted = await tx.query(
-      'insert into processed_event (consumer_group, event_id) values ($1, $2) on conflict do nothing',
-      [group, event.id],
+    const ids = [...new Set(events.map((e) => e.id))];
+    const inserted = await tx.query<{ event_id: string }>(INBOX_SQL, [group, ids]);
+    const fresh = new Set(inserted.rows.map((r) => r.event_id));
+    // Only the first copy of a fresh id takes effect; `fresh.delete` makes every later copy a duplicate.
+    const takes = events.map((e) => fresh.delete(e.id));
+    const projected = await projectRows(
+      tx,
+      rows.filter((_, i) => takes[i]),
     );
-    if (inserted.rowCount === 0) {
-      await tx.query('rollback');
-      return 'duplicate';
-    }
-    const outcome = await handler.handle(tx, event);
     await tx.query('commit');
-    return outcome;
+    return takes.map((take) => (take ? projected.shift()! : 'duplicate'));
   } catch (err) {
     await tx.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
-    if (err instanceof EventRejectedError) throw err; // its handler's verdict
-    const rejection = dataRejection(err, event.id);
+    if (err instanceof EventRejectedError) throw err;
+    const rejection = events.length === 1 ? dataRejection(err, events[0]!.id) : undefined;
     if (rejection) throw rejection;
+    if (events.length > 1 && dataRejection(err, '')) {
+      throw new EventRejectedError('DATA_REJECTED', `one of ${events.length} events was refused as data`, {
+        cause: err,
+      });
+    }
     // The environment's fault: start the next attempt on a new session, so session state that caused
     // it (a read-only default, a terminated backend, a cached plan of a changed table) goes with it.
     broken ??= err instanceof Error ? err : new Error(String(err));

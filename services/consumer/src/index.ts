@@ -1,13 +1,13 @@
 export { loadConfig } from './config.js';
 export type { ConsumerConfig } from './config.js';
-export { applyEvent } from './inbox.js';
+export { applyEvents } from './inbox.js';
 export type { ApplyOutcome } from './inbox.js';
 export { parseProductEvent } from './event-envelope.js';
 export type { ProductEvent } from './event-envelope.js';
 export { DATA_SQLSTATES, EventRejectedError, classifyFailure } from './event-errors.js';
 export type { FailureClass, RejectionCode } from './event-errors.js';
 export { RecordProcessor } from './record-processor.js';
-export type { ConsumedRecord, RecordOutcome, RecordPorts } from './record-processor.js';
+export type { BatchOutcome, ConsumedRecord, RecordOutcome, RecordPorts } from './record-processor.js';
 export { describeLag, explainStart } from '@shopstream/shared';
 export type { PartitionLag } from '@shopstream/shared';
 export { ConsumerMetrics } from './metrics.js';

@@ -14,7 +14,11 @@ async function main(): Promise<void> {
   // The consumer names its group and topic in its own lines; a child field here would repeat them.
   const log = createLogger({ name: 'consumer', level: config.LOG_LEVEL });
   const pool = new pg.Pool(
-    pgOptions(config.DATABASE_URL, { max: 4, applicationName: 'shopstream-consumer' }),
+    // One connection per partition applied at once, one for readiness and one to spare.
+    pgOptions(config.DATABASE_URL, {
+      max: config.CONSUMER_PARTITIONS_CONCURRENTLY + 2,
+      applicationName: 'shopstream-consumer',
+    }),
   );
   pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
   const kafka = new Kafka({
@@ -41,6 +45,8 @@ async function main(): Promise<void> {
       retryMaxMs: config.CONSUMER_RETRY_MAX_MS,
       blockedLogIntervalMs: config.CONSUMER_BLOCKED_LOG_INTERVAL_MS,
       lagIntervalMs: config.CONSUMER_LAG_INTERVAL_MS,
+      partitionsConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
+      batchMax: config.CONSUMER_BATCH_MAX,
     },
     metrics,
     log,

@@ -4,7 +4,7 @@ import type { Logger } from '@shopstream/shared';
 import { describeLag, explainStart } from '@shopstream/shared';
 import { BatchHeartbeat } from './batch-heartbeat.js';
 import { sendToDeadLetter } from './dead-letter.js';
-import { applyEvent } from './inbox.js';
+import { applyEvents } from './inbox.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { RecordProcessor } from './record-processor.js';
 import type { ConsumedRecord } from './record-processor.js';
@@ -19,6 +19,10 @@ export interface ConsumerSettings {
   /** While blocked on one event, how often "consumer still blocked" is logged. */
   blockedLogIntervalMs: number;
   lagIntervalMs: number;
+  /** Partitions of this member processed at once (kafkajs `partitionsConsumedConcurrently`). */
+  partitionsConcurrently: number;
+  /** At most this many records of a partition are applied in one inbox transaction. */
+  batchMax: number;
 }
 
 const headerMap = (message: KafkaMessage): Record<string, string> =>
@@ -36,12 +40,13 @@ const consumed = (topic: string, partition: number, message: KafkaMessage): Cons
 });
 
 /**
- * The product-event consumer: kafkajs group consumer, one partition's batch at a time in offset
- * order. An offset is resolved (and so committed) only after the event's inbox transaction committed
- * or the DLQ acknowledged it (`RecordProcessor`, the one path a record takes); an environmental
- * failure retries the same record, heartbeating, and commits nothing until it goes through or the
- * partition is taken away. Start-up checks both topics and logs, per partition, where the group
- * resumes and why.
+ * The product-event consumer: kafkajs group consumer; up to `partitionsConcurrently` partitions at
+ * once, each in offset order, in chunks of up to `batchMax` records applied in one inbox transaction.
+ * A chunk's offsets are resolved (and so committed) only after its transaction committed and the DLQ
+ * acknowledged its events at fault (`RecordProcessor`, the one path a record takes); an
+ * environmental failure retries the same chunk, heartbeating, and commits nothing until it goes
+ * through or the partition is taken away. Start-up checks both topics and logs, per partition, where
+ * the group resumes and why.
  */
 export class ProductEventConsumer {
   private readonly consumer: Consumer;
@@ -73,7 +78,7 @@ export class ProductEventConsumer {
     this.processor = new RecordProcessor(
       settings,
       {
-        apply: (event) => applyEvent(pool, settings.groupId, event),
+        apply: (events) => applyEvents(pool, settings.groupId, events),
         deadLetter: (letter) => sendToDeadLetter(this.producer, settings.dlqTopic, letter),
       },
       metrics,
@@ -134,6 +139,9 @@ export class ProductEventConsumer {
       autoCommit: true,
       autoCommitInterval: 1000,
       eachBatchAutoResolve: false,
+      // Partitions are independent (per-product order lives within one); the inbox transaction
+      // locks products and sellers in sorted order, so concurrent chunks cannot deadlock each other.
+      partitionsConsumedConcurrently: this.settings.partitionsConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     });
     this.started = true;
@@ -166,13 +174,15 @@ export class ProductEventConsumer {
     // Whether this batch is still ours to work on: a stop, a seek, or a lost assignment ends it.
     const keepGoing = (): boolean => this.running && isRunning() && !isStale() && !beat.lostAssignment;
     try {
-      for (const [i, message] of batch.messages.entries()) {
-        if (!keepGoing()) break;
-        this.oldestUnapplied.set(partition, Number(message.timestamp));
-        const outcome = await this.processor.process(consumed(topic, partition, message), keepGoing);
-        if (outcome === 'handed_over') break; // neither applied nor dead-lettered: never resolved
-        resolveOffset(message.offset);
-        const next = batch.messages[i + 1];
+      const { messages } = batch;
+      for (let start = 0; start < messages.length && keepGoing(); start += this.settings.batchMax) {
+        const chunk = messages.slice(start, start + this.settings.batchMax);
+        this.oldestUnapplied.set(partition, Number(chunk[0]!.timestamp));
+        const records = chunk.map((message) => consumed(topic, partition, message));
+        const outcome = await this.processor.process(records, keepGoing);
+        if (outcome === 'handed_over') break; // not all applied or dead-lettered: never resolved
+        resolveOffset(chunk[chunk.length - 1]!.offset);
+        const next = messages[start + chunk.length];
         this.oldestUnapplied.set(partition, next ? Number(next.timestamp) : null);
       }
     } finally {

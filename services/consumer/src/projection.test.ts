@@ -1,7 +1,6 @@
 import type { PoolClient } from 'pg';
-import type { ProductEvent } from './event-envelope.js';
-import { projectProduct, sellerStatsDelta } from './projection.js';
-import type { ProjectedRow } from './projection.js';
+import { newestPerProduct, projectRows, sellerStatsDelta } from './projection.js';
+import type { ProductRow, ProjectedRow } from './projection.js';
 
 const A = '00000000-0000-7000-8000-00000000000a';
 const B = '00000000-0000-7000-8000-00000000000b';
@@ -28,81 +27,114 @@ describe('sellerStatsDelta', () => {
       ],
     ],
   ] as const)('%s', (_name, before, after, expected) => {
-    expect(sellerStatsDelta(before, after)).toEqual(
+    expect(sellerStatsDelta([before, after])).toEqual(
       expected.map(([sellerId, productCount, totalStock]) => ({ sellerId, productCount, totalStock })),
     );
   });
 });
 
-/** A transaction that answers each query with the next scripted result and records what it ran. */
-function scriptedTx(results: { previous: ProjectedRow | null; written: ProjectedRow | null }[]): {
+/** A stored or written `product_search` row of product `id`, as the statements return it. */
+const stored = (id: string, version: number, row: ProjectedRow) => ({
+  product_id: id,
+  source_version: version,
+  ...row,
+});
+
+/**
+ * A transaction that answers the lock and write statements with the next scripted rows (what
+ * PostgreSQL would have found and written) and records what it ran.
+ */
+function scriptedTx(
+  script: { locked: ReturnType<typeof stored>[]; written: ReturnType<typeof stored>[] }[],
+): {
   tx: PoolClient;
   statements: { sql: string; params: unknown[] }[];
 } {
   const statements: { sql: string; params: unknown[] }[] = [];
-  let upserts = 0;
+  let step = 0;
   const tx = {
     query: async (sql: string, params: unknown[]) => {
       statements.push({ sql, params });
       if (sql.includes('insert into seller_stats')) return { rows: [], rowCount: 1 };
-      const result = results[upserts++];
-      if (!result) throw new Error('unexpected extra upsert');
-      return { rows: [result], rowCount: 1 };
+      const current = script[Math.floor(step++ / 2)];
+      if (!current) throw new Error('unexpected extra statement');
+      const rows = sql.includes('for update') ? current.locked : current.written;
+      return { rows, rowCount: rows.length };
     },
   };
   return { tx: tx as unknown as PoolClient, statements };
 }
 
-const event = (version: number, stock: number): ProductEvent => ({
-  id: '00000000-0000-7000-8000-0000000000e1',
-  type: version === 1 ? 'product.created' : 'product.updated',
-  time: new Date('2026-12-01T00:00:00Z'),
-  aggregateVersion: version,
-  data: {
-    id: '00000000-0000-7000-8000-0000000000f1',
-    seller_id: A,
-    title: 'Lamp',
-    description: null,
-    price: '9.99',
-    currency: 'USD',
-    stock,
-    version,
-    created_at: '2026-12-01T00:00:00Z',
-    updated_at: '2026-12-01T00:00:00Z',
-    deleted_at: null,
-  },
+const P = '00000000-0000-7000-8000-0000000000f1';
+const Q = '00000000-0000-7000-8000-0000000000f2';
+const row = (productId: string, version: number, stock: number, deleted = false): ProductRow => ({
+  productId,
+  sellerId: A,
+  title: 'Lamp',
+  description: null,
+  price: '9.99',
+  currency: 'USD',
+  stock,
+  version,
+  deleted,
+  eventTime: new Date('2026-12-01T00:00:00Z'),
+});
+const statsParams = (statements: { sql: string; params: unknown[] }[]): unknown[] =>
+  statements.filter((s) => s.sql.includes('seller_stats')).map((s) => s.params);
+
+describe('newestPerProduct', () => {
+  it('keeps the highest version of each product, in product order', () => {
+    expect(newestPerProduct([row(Q, 1, 1), row(P, 3, 3), row(Q, 4, 4), row(P, 2, 2)])).toEqual([
+      row(P, 3, 3),
+      row(Q, 4, 4),
+    ]);
+  });
 });
 
-describe('projectProduct', () => {
+describe('projectRows', () => {
   it('is stale and leaves seller_stats alone when the stored row is as new or newer', async () => {
-    const { tx, statements } = scriptedTx([{ previous: live(A, 4), written: null }]);
-    await expect(projectProduct(tx, event(2, 9), true)).resolves.toBe('stale');
-    expect(statements.filter((s) => s.sql.includes('seller_stats'))).toEqual([]);
+    const { tx, statements } = scriptedTx([{ locked: [stored(P, 2, live(A, 4))], written: [] }]);
+    await expect(projectRows(tx, [row(P, 2, 9)])).resolves.toEqual(['stale']);
+    expect(statsParams(statements)).toEqual([]);
   });
 
-  it('changes seller_stats by the difference between the replaced and the written row', async () => {
-    const { tx, statements } = scriptedTx([{ previous: live(A, 4), written: live(A, 9) }]);
-    await expect(projectProduct(tx, event(2, 9), true)).resolves.toBe('applied');
-    expect(statements.filter((s) => s.sql.includes('seller_stats')).map((s) => s.params)).toEqual([
-      [[A], [0], [5]],
-    ]);
-  });
-
-  it('looks again when a concurrent transaction created the row after its snapshot', async () => {
+  it('writes only the newest row of a product and judges each of its rows against the stored version', async () => {
     const { tx, statements } = scriptedTx([
-      { previous: null, written: null },
-      { previous: live(A, 4), written: live(A, 9) },
+      { locked: [stored(P, 2, live(A, 4))], written: [stored(P, 4, live(A, 9))] },
     ]);
-    await expect(projectProduct(tx, event(2, 9), true)).resolves.toBe('applied');
-    expect(statements.filter((s) => s.sql.includes('seller_stats')).map((s) => s.params)).toEqual([
-      [[A], [0], [5]],
+    await expect(projectRows(tx, [row(P, 3, 7), row(P, 2, 5), row(P, 4, 9)])).resolves.toEqual([
+      'applied',
+      'stale',
+      'applied',
     ]);
+    const write = statements.find((s) => s.sql.includes('insert into product_search'))!;
+    expect(write.params[0]).toEqual([P]);
+    expect(write.params[7]).toEqual([4]);
+    expect(write.params[10]).toEqual([P]); // only a product locked before may be updated
+    expect(statsParams(statements)).toEqual([[[A], [0], [5]]]);
+  });
+
+  it('sums the seller_stats changes of several products into one statement', async () => {
+    const { tx, statements } = scriptedTx([
+      { locked: [stored(P, 1, live(A, 4))], written: [stored(P, 2, live(A, 1)), stored(Q, 1, live(A, 10))] },
+    ]);
+    await expect(projectRows(tx, [row(Q, 1, 10), row(P, 2, 1)])).resolves.toEqual(['applied', 'applied']);
+    expect(statsParams(statements)).toEqual([[[A], [1], [7]]]);
+  });
+
+  it('locks again the product a concurrent transaction created after the lock statement', async () => {
+    const { tx, statements } = scriptedTx([
+      { locked: [], written: [] },
+      { locked: [stored(P, 1, live(A, 4))], written: [stored(P, 2, live(A, 9))] },
+    ]);
+    await expect(projectRows(tx, [row(P, 2, 9)])).resolves.toEqual(['applied']);
+    expect(statsParams(statements)).toEqual([[[A], [0], [5]]]);
   });
 
   it('gives up, writing no counts, when the row is neither written nor found three times', async () => {
-    const nothing = { previous: null, written: null };
+    const nothing = { locked: [], written: [] };
     const { tx, statements } = scriptedTx([nothing, nothing, nothing]);
-    await expect(projectProduct(tx, event(2, 9), true)).rejects.toThrow(/neither written nor found/);
-    expect(statements.filter((s) => s.sql.includes('seller_stats'))).toEqual([]);
+    await expect(projectRows(tx, [row(P, 2, 9)])).rejects.toThrow(/neither written nor found/);
+    expect(statsParams(statements)).toEqual([]);
   });
 });

@@ -84,8 +84,13 @@ async function dlqCount(metrics: ConsumerMetrics, code: string): Promise<number>
   return metric.values.find((v) => v.labels.group === GROUP && v.labels.code === code)?.value ?? 0;
 }
 
-/** A processor whose apply runs `apply` and whose DLQ records what it was sent. */
+/**
+ * A processor whose apply runs `apply` for each event of a transaction in turn (a throw fails the
+ * whole transaction, as in the inbox), records each transaction's events, and whose DLQ records
+ * what it was sent.
+ */
 function setUp(apply: (event: ProductEvent) => Promise<ApplyOutcome>, deadLetter?: () => Promise<void>) {
+  const transactions: string[][] = [];
   const metrics = new ConsumerMetrics();
   metrics.init(GROUP);
   const { log, lines } = recordingLog();
@@ -94,7 +99,12 @@ function setUp(apply: (event: ProductEvent) => Promise<ApplyOutcome>, deadLetter
   const processor = new RecordProcessor(
     { groupId: GROUP, retryBaseMs: 100, retryMaxMs: 1_000, blockedLogIntervalMs: 2_000 },
     {
-      apply,
+      apply: async (events) => {
+        transactions.push(events.map((e) => e.id));
+        const outcomes: ApplyOutcome[] = [];
+        for (const event of events) outcomes.push(await apply(event));
+        return outcomes;
+      },
       deadLetter: async (letter) => {
         await deadLetter?.();
         letters.push(letter);
@@ -105,7 +115,7 @@ function setUp(apply: (event: ProductEvent) => Promise<ApplyOutcome>, deadLetter
     clock,
   );
   const messages = (msg: RegExp): LogLine[] => lines.filter((l) => msg.test(l.msg));
-  return { processor, metrics, lines, messages, clock, letters };
+  return { processor, metrics, lines, messages, clock, letters, transactions };
 }
 
 describe('RecordProcessor', () => {
@@ -121,7 +131,7 @@ describe('RecordProcessor', () => {
     });
     expect(await blockedGauge(s.metrics)).toBe(0);
 
-    expect(await s.processor.process(record(), () => true)).toBe('applied');
+    expect(await s.processor.process([record()], () => true)).toEqual(['applied']);
 
     expect(calls).toBe(5);
     expect(s.letters).toEqual([]);
@@ -136,7 +146,7 @@ describe('RecordProcessor', () => {
     expect(started?.fields.cause).toMatch(/^TypeError: Cannot read properties of undefined/);
     expect(s.messages(/^consumer blocked: an environmental error/)).toHaveLength(1);
     const [cleared] = s.messages(/^consumer unblocked/);
-    expect(cleared?.fields).toMatchObject({ outcome: 'applied', attempts: 5, blockedForMs: 1125 });
+    expect(cleared?.fields).toMatchObject({ attempts: 5, blockedForMs: 1125 });
   });
 
   it('repeats the cause while the block lasts, and stops retrying without resolving when the partition is taken away', async () => {
@@ -151,7 +161,7 @@ describe('RecordProcessor', () => {
       throw readOnly;
     });
 
-    expect(await s.processor.process(record(), () => assigned)).toBe('handed_over');
+    expect(await s.processor.process([record()], () => assigned)).toBe('handed_over');
 
     expect(calls).toBe(12);
     expect(s.letters).toEqual([]);
@@ -174,9 +184,9 @@ describe('RecordProcessor', () => {
       return 'applied';
     });
 
-    expect(await s.processor.process(record({ value: Buffer.from('{"id": "not json') }), () => true)).toBe(
-      'dead_lettered',
-    );
+    expect(
+      await s.processor.process([record({ value: Buffer.from('{"id": "not json') })], () => true),
+    ).toEqual(['dead_lettered']);
 
     expect(applied).toBe(0);
     expect(s.letters).toHaveLength(1);
@@ -191,11 +201,11 @@ describe('RecordProcessor', () => {
     });
     expect(
       await s.processor.process(
-        record({ headers: { ...record().headers, ce_type: 'product.exploded' } }),
+        [record({ headers: { ...record().headers, ce_type: 'product.exploded' } })],
         () => true,
       ),
-    ).toBe('dead_lettered');
-    expect(await s.processor.process(record({ offset: '42' }), () => true)).toBe('dead_lettered');
+    ).toEqual(['dead_lettered']);
+    expect(await s.processor.process([record({ offset: '42' })], () => true)).toEqual(['dead_lettered']);
     expect(s.letters.map((l) => [l.offset, l.code])).toEqual([
       ['41', 'UNKNOWN_EVENT_TYPE'],
       ['42', 'DATA_REJECTED'],
@@ -220,7 +230,7 @@ describe('RecordProcessor', () => {
       return true;
     };
 
-    expect(await s.processor.process(record(), keepGoing)).toBe('dead_lettered');
+    expect(await s.processor.process([record()], keepGoing)).toEqual(['dead_lettered']);
 
     expect(sends).toBe(3);
     expect(s.letters).toHaveLength(1);
@@ -228,5 +238,59 @@ describe('RecordProcessor', () => {
     expect(gauge).toContain(1);
     expect(await blockedGauge(s.metrics)).toBe(0);
     expect(s.messages(/^consumer blocked/)[0]?.fields.cause).toContain('LEADER_NOT_AVAILABLE');
+  });
+
+  it('applies a chunk in one transaction and dead-letters its poison record apart, each record with its own outcome', async () => {
+    const s = setUp(async () => 'applied');
+    const chunk = [
+      record({ offset: '10' }),
+      record({ offset: '11', value: Buffer.from('not json') }),
+      record({ offset: '12' }),
+    ];
+
+    expect(await s.processor.process(chunk, () => true)).toEqual(['applied', 'dead_lettered', 'applied']);
+
+    expect(s.transactions).toEqual([[chunk[0]!.headers.ce_id, chunk[2]!.headers.ce_id]]);
+    expect(s.letters.map((l) => [l.offset, l.code])).toEqual([['11', 'BAD_PAYLOAD']]);
+  });
+
+  it('finds the event the database refuses as data by applying the chunk one event at a time', async () => {
+    const chunk = [record({ offset: '20' }), record({ offset: '21' }), record({ offset: '22' })];
+    const bad = chunk[1]!.headers.ce_id;
+    const s = setUp(async (event) => {
+      if (event.id === bad) {
+        throw dataRejection(Object.assign(new Error('value too long'), { code: '22001' }), event.id);
+      }
+      return 'applied';
+    });
+
+    expect(await s.processor.process(chunk, () => true)).toEqual(['applied', 'dead_lettered', 'applied']);
+
+    const ids = chunk.map((r) => r.headers.ce_id);
+    expect(s.transactions).toEqual([ids, [ids[0]], [ids[1]], [ids[2]]]);
+    expect(s.letters.map((l) => [l.offset, l.code])).toEqual([['21', 'DATA_REJECTED']]);
+    expect(await blockedGauge(s.metrics)).toBe(0);
+  });
+
+  it('blocks at the first event of a chunk that meets an environmental error, and resolves nothing when handed over', async () => {
+    const chunk = [record({ offset: '30' }), record({ offset: '31' })];
+    let calls = 0;
+    const s = setUp(async () => {
+      calls++;
+      throw Object.assign(new Error('relation "product_search" does not exist'), { code: '42P01' });
+    });
+
+    expect(await s.processor.process(chunk, () => calls < 6)).toBe('handed_over');
+
+    expect(s.transactions.length).toBeGreaterThanOrEqual(3);
+    // The chunk once, then its first event alone, again and again: the block sits exactly at it.
+    const [first] = chunk.map((r) => r.headers.ce_id);
+    expect(s.transactions[0]).toEqual(chunk.map((r) => r.headers.ce_id));
+    expect(new Set(s.transactions.slice(1).map((t) => t.join()))).toEqual(new Set([first]));
+    expect(s.letters).toEqual([]);
+    expect(s.messages(/^consumer blocked: an environmental error/)[0]?.fields).toMatchObject({
+      offset: '30',
+      sqlState: '42P01',
+    });
   });
 });

@@ -3,7 +3,7 @@ import type { Logger } from '@shopstream/shared';
 import type { DeadLetter } from './dead-letter.js';
 import { parseProductEvent } from './event-envelope.js';
 import type { ProductEvent } from './event-envelope.js';
-import { classifyFailure, describeError, sqlStateOf } from './event-errors.js';
+import { EventRejectedError, classifyFailure, describeError, sqlStateOf } from './event-errors.js';
 import type { ApplyOutcome } from './inbox.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { backoffDelay } from './retry-backoff.js';
@@ -19,15 +19,22 @@ export interface ConsumedRecord {
 }
 
 /**
- * What became of a record. Every outcome but `handed_over` lets the offset be resolved;
- * `handed_over` means the record is in neither the read model nor the DLQ and must stay uncommitted.
+ * What became of a record: applied, judged (duplicate, stale) or dead-lettered. Each lets its offset
+ * be resolved once every earlier record of its partition has an outcome too.
  */
-export type RecordOutcome = ApplyOutcome | 'dead_lettered' | 'handed_over';
+export type RecordOutcome = ApplyOutcome | 'dead_lettered';
+
+/**
+ * `handed_over`: the partition stopped being ours (revoked, stale batch, stopping) before every
+ * record had an outcome; the records are in neither the read model nor the DLQ for sure, and
+ * nothing of them may be committed.
+ */
+export type BatchOutcome = RecordOutcome[] | 'handed_over';
 
 /** The two effects a record can have, behind ports so the retry logic can be tested without I/O. */
 export interface RecordPorts {
-  /** The inbox transaction (`applyEvent`): the only way an event takes effect. */
-  apply(event: ProductEvent): Promise<ApplyOutcome>;
+  /** The inbox transaction (`applyEvents`): the only way events take effect, all or none. */
+  apply(events: readonly ProductEvent[]): Promise<ApplyOutcome[]>;
   /** Resolves once the dead-letter topic acknowledged the record. */
   deadLetter(letter: DeadLetter): Promise<void>;
 }
@@ -51,6 +58,12 @@ const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => sleep(ms), ra
 /** While blocked, the stop conditions are checked at least this often. */
 const STOP_CHECK_MS = 200;
 
+interface ParsedRecord {
+  /** Its position in the records `process` was given. */
+  index: number;
+  event: ProductEvent;
+}
+
 interface Blocked {
   since: number;
   attempts: number;
@@ -60,13 +73,13 @@ interface Blocked {
 }
 
 /**
- * The one code path for a record: parse it, apply it through the inbox; if the event is at fault
+ * The one code path for records: parse them, apply them through the inbox; if an event is at fault
  * itself (`EventRejectedError`), send it to the DLQ. Any other failure — of the database, of the
- * DLQ, a bug — is the environment's: the same record is tried again, with capped exponential
+ * DLQ, a bug — is the environment's: the same step is tried again, with capped exponential
  * backoff and jitter, for as long as it takes; meanwhile `shopstream_consumer_blocked` is 1 and the
- * cause is logged when the block starts, periodically, and when it clears. It returns only with the
- * record applied, judged (duplicate, stale) or dead-lettered — or `handed_over` once `keepGoing`
- * says the partition is no longer ours (revoked, stale batch, stopping).
+ * cause is logged when the block starts, periodically, and when it clears. It returns only with
+ * every record applied, judged (duplicate, stale) or dead-lettered — or `handed_over` once
+ * `keepGoing` says the partition is no longer ours (revoked, stale batch, stopping).
  */
 export class RecordProcessor {
   private readonly blocked = new Map<string, Blocked>();
@@ -79,14 +92,97 @@ export class RecordProcessor {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async process(record: ConsumedRecord, keepGoing: () => boolean): Promise<RecordOutcome> {
+  /**
+   * Takes records of one partition, in offset order, to an outcome each: parses them, applies the
+   * good ones in one inbox transaction, and dead-letters those at fault themselves. If that
+   * transaction fails, its events are applied one at a time: an event at fault (its handler's verdict
+   * or a data SQLSTATE) is found and dead-lettered; an environmental failure blocks at the first
+   * event that meets it and retries that one.
+   */
+  async process(records: readonly ConsumedRecord[], keepGoing: () => boolean): Promise<BatchOutcome> {
+    const outcomes: RecordOutcome[] = [];
+    const rejected: { index: number; error: EventRejectedError }[] = [];
+    const parsed: ParsedRecord[] = [];
+    for (const [index, record] of records.entries()) {
+      try {
+        parsed.push({ index, event: parseProductEvent(record.headers, record.value) });
+      } catch (err) {
+        const failure = classifyFailure(err);
+        if (failure.kind !== 'rejected') throw err; // parsing does no I/O: a bug, not a record's fault
+        rejected.push({ index, error: failure.error });
+      }
+    }
+    const queue = parsed.length > 0 ? [parsed] : [];
+    for (let group = queue.shift(); group; group = queue.shift()) {
+      const first = records[group[0]!.index]!;
+      const result = await this.retrying(first, keepGoing, () => this.applyGroup(group!));
+      if (result === 'handed_over') return result;
+      if (result === 'split') queue.unshift(...group.map((one) => [one]));
+      else if (result instanceof EventRejectedError) rejected.push({ index: group[0]!.index, error: result });
+      else {
+        for (const [k, { index, event }] of group.entries()) {
+          outcomes[index] = result[k]!;
+          this.metrics.handled(this.settings.groupId, event.type, result[k]!, event.time);
+        }
+      }
+    }
+    for (const { index, error } of rejected.sort((x, y) => x.index - y.index)) {
+      const record = records[index]!;
+      const sent = await this.retrying(record, keepGoing, () =>
+        this.ports.deadLetter({ ...record, code: error.code, message: error.message }),
+      );
+      if (sent === 'handed_over') return sent;
+      outcomes[index] = 'dead_lettered';
+      this.metrics.deadLettered(this.settings.groupId, record.headers.ce_type ?? 'unknown', error.code);
+      this.log.warn(
+        { ...this.where(record), code: error.code, err: error.message },
+        'event sent to the dead-letter topic',
+      );
+    }
+    return outcomes;
+  }
+
+  /**
+   * One try of a group's transaction. @returns the outcomes, the verdict on its event at fault, or
+   * `split` when a group of several failed for any reason: applied one event at a time, the same
+   * failure either names the event at fault or blocks the partition exactly at the event that meets
+   * it (a bug or a trigger that only some rows reach), letting the events before it through.
+   */
+  private async applyGroup(
+    group: readonly ParsedRecord[],
+  ): Promise<ApplyOutcome[] | 'split' | EventRejectedError> {
+    try {
+      return await this.ports.apply(group.map((g) => g.event));
+    } catch (err) {
+      if (group.length > 1) {
+        this.log.debug(
+          { groupId: this.settings.groupId, events: group.length, cause: describeError(err) },
+          'a chunk failed: applying its events one at a time',
+        );
+        return 'split';
+      }
+      const failure = classifyFailure(err);
+      if (failure.kind !== 'rejected') throw err;
+      return failure.error;
+    }
+  }
+
+  /**
+   * Runs `step` until it succeeds: whatever it throws is the environment's (the record's own fault is
+   * a value, never thrown), so it waits with capped exponential backoff and jitter and tries again,
+   * with the partition marked blocked at `record`. @returns 'handed_over' once `keepGoing` says stop.
+   */
+  private async retrying<T>(
+    record: ConsumedRecord,
+    keepGoing: () => boolean,
+    step: () => Promise<T>,
+  ): Promise<T | 'handed_over'> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await this.attempt(record);
-        this.unblock(record, outcome);
-        return outcome;
+        const result = await step();
+        this.unblock(record);
+        return result;
       } catch (err) {
-        // attempt() dead-letters what the event is at fault for: whatever reaches here is environmental.
         const retryInMs = backoffDelay(
           attempt,
           this.settings.retryBaseMs,
@@ -100,37 +196,6 @@ export class RecordProcessor {
         }
       }
     }
-  }
-
-  /** One try. @throws the environment's errors; the event's own fault ends here, in the DLQ. */
-  private async attempt(record: ConsumedRecord): Promise<RecordOutcome> {
-    const { groupId } = this.settings;
-    let event: ProductEvent;
-    let outcome: ApplyOutcome;
-    try {
-      event = parseProductEvent(record.headers, record.value);
-      outcome = await this.ports.apply(event);
-    } catch (err) {
-      const failure = classifyFailure(err);
-      if (failure.kind !== 'rejected') throw err;
-      const { code, message } = failure.error;
-      await this.ports.deadLetter({ ...record, code, message });
-      this.metrics.deadLettered(groupId, record.headers.ce_type ?? 'unknown', code);
-      this.log.warn(
-        {
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-          eventId: record.headers.ce_id,
-          code,
-          err: message,
-        },
-        'event sent to the dead-letter topic',
-      );
-      return 'dead_lettered';
-    }
-    this.metrics.handled(groupId, event.type, outcome, event.time);
-    return outcome;
   }
 
   private where(record: ConsumedRecord): Record<string, unknown> {
@@ -175,13 +240,12 @@ export class RecordProcessor {
     }
   }
 
-  private unblock(record: ConsumedRecord, outcome: RecordOutcome): void {
+  private unblock(record: ConsumedRecord): void {
     const known = this.release(record);
     if (!known) return;
     this.log.info(
       {
         ...this.where(record),
-        outcome,
         attempts: known.attempts + 1,
         blockedForMs: this.clock.now() - known.since,
         lastCause: known.cause,

@@ -202,14 +202,16 @@ describe('consumer hits a DB/environment error (read-only, missing table, timeou
   it('a bug that throws for one event type (division by zero in a trigger, class 22 but not data) blocks that event, dead-letters nothing, and applies it once fixed', async () => {
     f = await consumerFixture({ partitions: 3 });
     const fx = f;
-    // The fault: product.updated events whose title starts with FAULT hit a bug in database code.
+    // The fault: rows whose title starts with FAULT hit a bug in database code. Only the newest
+    // version of a product in a chunk is written, so the faulty version is the newest one produced
+    // at first; version 3 follows once the consumer is blocked on it.
     await fx.sql.query(`
       create function test_fault() returns trigger language plpgsql as $$
       begin
-        if tg_op = 'UPDATE' and new.title like 'FAULT%' then perform 1 / 0; end if;
+        if new.title like 'FAULT%' then perform 1 / 0; end if;
         return new;
       end $$;
-      create trigger test_fault before update on product_search for each row execute function test_fault();`);
+      create trigger test_fault before insert or update on product_search for each row execute function test_fault();`);
     const product = newId();
     const marked = [1, 2, 3].map((v) =>
       buildProductEvent(
@@ -222,12 +224,13 @@ describe('consumer hits a DB/environment error (read-only, missing table, timeou
       buildProductEvent('product.created', productSnapshot(newId(), 1), { shardCount: 64, topic: fx.topic }),
     );
     const events = [...marked, ...others];
-    await fx.produce(events);
+    await fx.produce([marked[0]!, marked[1]!, ...others]);
     const consumer = await fx.startConsumer(CONSUMER_ENV);
 
     await waitFor(async () => (await blockedGauge(fx, consumer)) === 1, {
       description: 'shopstream_consumer_blocked to be 1',
     });
+    await fx.produce([marked[2]!]);
     const [started] = logLines(consumer, /^consumer blocked: an environmental error/);
     expect(started).toMatchObject({
       sqlState: '22012',

@@ -5,6 +5,8 @@ import type { ProductEvent } from '@shopstream/consumer';
 import { createTestDatabase, productSnapshot, waitFor } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
 import { handlerFor } from '../../../services/consumer/src/handler-registry.js';
+import { applyEvents } from '../../../services/consumer/src/inbox.js';
+import { projectRows } from '../../../services/consumer/src/projection.js';
 import type { ProjectionOutcome } from '../../../services/consumer/src/projection.js';
 
 // The consumer's handlers called directly inside real transactions (READ COMMITTED, as the inbox
@@ -60,8 +62,8 @@ describe('the product projection under concurrent transactions', () => {
     await db.drop();
   });
 
-  const apply = (tx: pg.PoolClient, e: ProductEvent): Promise<ProjectionOutcome> =>
-    handlerFor(e.type).handle(tx, e);
+  const apply = async (tx: pg.PoolClient, e: ProductEvent): Promise<ProjectionOutcome> =>
+    (await projectRows(tx, [handlerFor(e.type).toRow(e)]))[0]!;
 
   /** Applies `e` in a transaction of its own, committed. */
   async function applyCommitted(e: ProductEvent): Promise<ProjectionOutcome> {
@@ -234,99 +236,118 @@ describe('the product projection under concurrent transactions', () => {
     expect(await stats(after)).toEqual({ product_count: 1, total_stock: 15 });
   });
 
-  it('ends at every product’s last version with exact seller totals after 4 workers apply 200 products × 5 versions, duplicates included, in shuffled order', async () => {
-    const seed = 0x5eed14;
-    const random = mulberry32(seed);
-    const sellers = Array.from({ length: 7 }, () => newId());
-    const finals = new Map<string, { seller: string; stock: number; deleted: boolean }>();
-    const groups: ProductEvent[][] = [];
-    for (let i = 0; i < 200; i++) {
-      const [product, seller] = [newId(), sellers[i % sellers.length]!];
-      const deletedAtTheEnd = random() < 0.3;
-      const events: ProductEvent[] = [];
-      let stock = 0;
-      for (let version = 1; version <= 5; version++) {
-        if (version < 5 || !deletedAtTheEnd) stock = Math.floor(random() * 100);
-        const type: ProductEventType =
-          version === 1
-            ? 'product.created'
-            : version === 5 && deletedAtTheEnd
-              ? 'product.deleted'
-              : 'product.updated';
-        events.push(event(type, product, seller, version, stock));
-      }
-      // At-least-once delivery: some events arrive twice (as a new copy, so no inbox could catch it).
-      for (const e of events) if (random() < 0.1) events.push({ ...e, id: newId() });
-      finals.set(product, { seller, stock, deleted: deletedAtTheEnd });
-      groups.push(events);
-    }
-    // Shuffle the products, then the events of every two neighbouring products together, so that the
-    // four workers mostly hold events of the same product at once.
-    shuffle(groups, random);
-    const queue: ProductEvent[] = [];
-    for (let i = 0; i < groups.length; i += 2) queue.push(...shuffle(groups.slice(i, i + 2).flat(), random));
-
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      const tx = await pool.connect();
-      try {
-        for (let e = queue[next++]; e; e = queue[next++]) {
-          await tx.query('begin');
-          await apply(tx, e);
-          await tx.query('commit');
+  it.each([
+    ['one event per transaction', 1],
+    ['chunks of 25 events per inbox transaction (applyEvents)', 25],
+  ])(
+    'ends at every product’s last version with exact seller totals after 4 workers apply 200 products × 5 versions, duplicates included, in shuffled order: %s',
+    async (_mode, chunk) => {
+      const seed = 0x5eed14;
+      const random = mulberry32(seed);
+      const sellers = Array.from({ length: 7 }, () => newId());
+      const finals = new Map<string, { seller: string; stock: number; deleted: boolean }>();
+      const groups: ProductEvent[][] = [];
+      for (let i = 0; i < 200; i++) {
+        const [product, seller] = [newId(), sellers[i % sellers.length]!];
+        const deletedAtTheEnd = random() < 0.3;
+        const events: ProductEvent[] = [];
+        let stock = 0;
+        for (let version = 1; version <= 5; version++) {
+          if (version < 5 || !deletedAtTheEnd) stock = Math.floor(random() * 100);
+          const type: ProductEventType =
+            version === 1
+              ? 'product.created'
+              : version === 5 && deletedAtTheEnd
+                ? 'product.deleted'
+                : 'product.updated';
+          events.push(event(type, product, seller, version, stock));
         }
-      } catch (err) {
-        await tx.query('rollback').catch(() => undefined);
-        throw err;
-      } finally {
-        tx.release();
+        // At-least-once delivery: some events arrive twice (as a new copy, so no inbox could catch it).
+        for (const e of events) if (random() < 0.1) events.push({ ...e, id: newId() });
+        finals.set(product, { seller, stock, deleted: deletedAtTheEnd });
+        groups.push(events);
       }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-    expect(next).toBeGreaterThanOrEqual(queue.length);
+      // Shuffle the products, then the events of every two neighbouring products together, so that the
+      // four workers mostly hold events of the same product at once.
+      shuffle(groups, random);
+      const queue: ProductEvent[] = [];
+      for (let i = 0; i < groups.length; i += 2)
+        queue.push(...shuffle(groups.slice(i, i + 2).flat(), random));
 
-    const { rows } = await pool.query<SearchRow>(
-      `select product_id, seller_id, title, stock, source_version, deleted, applied_at
-         from product_search where product_id = any($1::uuid[])`,
-      [[...finals.keys()]],
-    );
-    const actual = new Map(rows.map((r) => [r.product_id, r]));
-    const wrongProducts = [...finals].filter(([product, want]) => {
-      const got = actual.get(product);
-      return (
-        !got ||
-        got.source_version !== 5 ||
-        got.title !== 'Lamp v5' ||
-        got.stock !== want.stock ||
-        got.deleted !== want.deleted
-      );
-    }).length;
-    // seller_stats must equal the sums over the final rows (and those, the sums the generator expects).
-    const totals = async (seller: string) => {
-      const fromRows = rows.filter((r) => r.seller_id === seller && !r.deleted);
-      const intended = [...finals.values()].filter((f) => f.seller === seller && !f.deleted);
-      return {
-        seller,
-        stats: await stats(seller),
-        rows: { product_count: fromRows.length, total_stock: fromRows.reduce((sum, r) => sum + r.stock, 0) },
-        intended: {
-          product_count: intended.length,
-          total_stock: intended.reduce((sum, f) => sum + f.stock, 0),
-        },
+      let next = 0;
+      const group = `projection-${newId()}`;
+      const worker = async (): Promise<void> => {
+        if (chunk > 1) {
+          // The consumer's own path: inbox and projection in one transaction per chunk.
+          for (let start = next; start < queue.length; start = next) {
+            next += chunk;
+            await applyEvents(pool, group, queue.slice(start, start + chunk));
+          }
+          return;
+        }
+        const tx = await pool.connect();
+        try {
+          for (let e = queue[next++]; e; e = queue[next++]) {
+            await tx.query('begin');
+            await apply(tx, e);
+            await tx.query('commit');
+          }
+        } catch (err) {
+          await tx.query('rollback').catch(() => undefined);
+          throw err;
+        } finally {
+          tx.release();
+        }
       };
-    };
-    const sellerTotals = await Promise.all(sellers.map(totals));
-    expect({ seed, wrongProducts, sellerTotals }).toEqual({
-      seed,
-      wrongProducts: 0,
-      sellerTotals: sellerTotals.map((t) => ({
-        seller: t.seller,
-        stats: t.intended,
-        rows: t.intended,
-        intended: t.intended,
-      })),
-    });
-  });
+      await Promise.all([worker(), worker(), worker(), worker()]);
+      expect(next).toBeGreaterThanOrEqual(queue.length);
+
+      const { rows } = await pool.query<SearchRow>(
+        `select product_id, seller_id, title, stock, source_version, deleted, applied_at
+         from product_search where product_id = any($1::uuid[])`,
+        [[...finals.keys()]],
+      );
+      const actual = new Map(rows.map((r) => [r.product_id, r]));
+      const wrongProducts = [...finals].filter(([product, want]) => {
+        const got = actual.get(product);
+        return (
+          !got ||
+          got.source_version !== 5 ||
+          got.title !== 'Lamp v5' ||
+          got.stock !== want.stock ||
+          got.deleted !== want.deleted
+        );
+      }).length;
+      // seller_stats must equal the sums over the final rows (and those, the sums the generator expects).
+      const totals = async (seller: string) => {
+        const fromRows = rows.filter((r) => r.seller_id === seller && !r.deleted);
+        const intended = [...finals.values()].filter((f) => f.seller === seller && !f.deleted);
+        return {
+          seller,
+          stats: await stats(seller),
+          rows: {
+            product_count: fromRows.length,
+            total_stock: fromRows.reduce((sum, r) => sum + r.stock, 0),
+          },
+          intended: {
+            product_count: intended.length,
+            total_stock: intended.reduce((sum, f) => sum + f.stock, 0),
+          },
+        };
+      };
+      const sellerTotals = await Promise.all(sellers.map(totals));
+      expect({ seed, wrongProducts, sellerTotals }).toEqual({
+        seed,
+        wrongProducts: 0,
+        sellerTotals: sellerTotals.map((t) => ({
+          seller: t.seller,
+          stats: t.intended,
+          rows: t.intended,
+          intended: t.intended,
+        })),
+      });
+    },
+  );
 });
 
 /** A small seeded PRNG, so the queue's order is the same in every run (the interleaving is not). */
