@@ -100,6 +100,7 @@ async function measure(
   url.pathname = `/${name}`;
   await migrate(url.toString());
   const sql = new pg.Pool({ connectionString: url.toString(), max: 1 });
+  sql.on('error', () => undefined); // an idle client ended by the drop below
   const consumer = startService('services/consumer/src/main.ts', {
     DATABASE_URL: url.toString(),
     KAFKA_BROKERS: brokers,
@@ -146,7 +147,9 @@ try {
     ['durable', durable.url],
   ] as const) {
     for (const profile of profiles) {
-      results.push({ profile: profile.name, database, ...(await measure(url, topics, profile.env)) });
+      const result = await measure(url, topics, profile.env);
+      console.log(`${database} / ${profile.name}: ${result.eventsPerSecond.toFixed(0)} events/s`);
+      results.push({ profile: profile.name, database, ...result });
     }
   }
 } finally {
