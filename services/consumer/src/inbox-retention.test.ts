@@ -1,4 +1,3 @@
-import type { Logger } from '@shopstream/shared';
 import type { Pool } from 'pg';
 import {
   HOUR_MS,
@@ -9,23 +8,7 @@ import {
   retentionSettings,
 } from './inbox-retention.js';
 import type { InboxRetentionMetrics } from './inbox-retention.js';
-
-interface LogLine {
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-
-function recordingLog(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at =
-    (level: string) =>
-    (fields: Record<string, unknown>, msg: string): void => {
-      lines.push({ level, msg, fields });
-    };
-  const log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { log: log as unknown as Logger, lines };
-}
+import { recordingLog } from './recording-log.js';
 
 function recordingMetrics(): InboxRetentionMetrics & { purged: number[]; oldest: number[] } {
   const purged: number[] = [];

@@ -1,5 +1,4 @@
 import { buildProductEvent } from '@shopstream/shared';
-import type { Logger } from '@shopstream/shared';
 import type { DeadLetter } from './dead-letter.js';
 import type { ProductEvent } from './event-envelope.js';
 import { EventRejectedError, dataRejection } from './event-errors.js';
@@ -7,26 +6,10 @@ import type { ApplyOutcome } from './inbox.js';
 import { ConsumerMetrics } from './metrics.js';
 import { RecordProcessor } from './record-processor.js';
 import type { Clock, ConsumedRecord } from './record-processor.js';
+import { recordingLog } from './recording-log.js';
+import type { LogLine } from './recording-log.js';
 
 const GROUP = 'g';
-
-interface LogLine {
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-
-/** A logger that keeps its lines (a port of ours, not pino). */
-function recordingLog(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at =
-    (level: string) =>
-    (fields: Record<string, unknown>, msg: string): void => {
-      lines.push({ level, msg, fields });
-    };
-  const log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  return { log: log as unknown as Logger, lines };
-}
 
 /** Time that passes only when the processor sleeps. */
 function fakeClock(): Clock & { slept: number[] } {
