@@ -6,6 +6,14 @@
  * relays and consumers at random (each restarted), Kafka stopped once for longer than the relays'
  * whole retry schedule, PostgreSQL restarted once, `product_search` renamed for 10 s once. After the
  * load it waits for the pipeline to drain, stops the services and checks DESIGN §9's promises.
+ *
+ * Timeline: Kafka stops at 10 % of the load, PostgreSQL restarts at 35 %, the table is renamed at
+ * 55 %; before the second and third fault the harness waits for the pipeline to catch up (the load
+ * goes on), so each fault meets a flowing pipeline and its effect is seen (circuits open, 503
+ * answers, consumers blocked). Random kills (relays and consumers in turn) happen only between those
+ * faults — a process starting during an outage is another test — and at least one of each happens.
+ * The load lasts `minutes` or until the faults are done, whichever is later. The seed fixes every
+ * random stream; the interleaving still follows the machine's timing.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -605,6 +613,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       const wait = started + loadMs * fraction - Date.now();
       if (wait > 0) await sleep(wait);
     };
+    /** SIGKILLs a random live process of `role`; its slot restarts it after a short random delay. */
+    const kill = async (role: Role): Promise<void> => {
+      const candidates = slots.filter((s) => s.role === role);
+      const slot = candidates[Math.floor(faultRandom() * candidates.length)]!;
+      const proc = slot.proc;
+      if (!proc || proc.child.exitCode !== null || slot.killedByUs) return;
+      if (slot.role === 'consumer') await scrapeDuplicates(slot, group);
+      slot.killedByUs = true;
+      proc.child.kill('SIGKILL');
+      if (slot.role === 'relay') result.faults.relayKills++;
+      else result.faults.consumerKills++;
+      log(`SIGKILL ${slot.name} (gen ${slot.generation})`);
+    };
     /**
      * Waits until the pipeline has caught up with every write made so far (published and applied), so
      * the next fault meets consumers that are consuming: after Kafka returns, a consumer group can take
@@ -632,7 +653,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       );
     };
     const faults = (async () => {
-      await at(0.15);
+      await at(0.1);
       quiet = false;
       log(
         `stopping Kafka for ${kafkaOutageMs / 1000} s (the relays' whole retry schedule is ${relayRetryScheduleMs()} ms)`,
@@ -650,7 +671,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       await settle('after the Kafka outage');
       quiet = true;
 
-      await at(0.45);
+      await at(0.35);
       quiet = false;
       log(`restarting PostgreSQL (down for ${postgresDownMs / 1000} s)`);
       await postgres!.stop();
@@ -661,7 +682,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       await settle('after the PostgreSQL restart');
       quiet = true;
 
-      await at(0.7);
+      await at(0.55);
       // Kills pause for the rename: a rebalance then would keep both consumers from meeting the missing table.
       quiet = false;
       await settle('before the table rename');
@@ -677,6 +698,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       await renameTable(sql!, 'product_search_soak_away', 'product_search');
       quiet = true;
       log('product_search is back');
+      // However the random kills fell, at least one relay and one consumer die under load.
+      for (const role of ['relay', 'consumer'] as const) {
+        if ((role === 'relay' ? result.faults.relayKills : result.faults.consumerKills) > 0) continue;
+        await sleep(killEveryMs * (0.5 + faultRandom()));
+        await kill(role);
+      }
     })().finally(() => (faultsDone = true));
     let kills = 0;
     const killer = (async () => {
@@ -684,18 +711,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         await sleep(killEveryMs * (0.5 + faultRandom()));
         if (Date.now() >= loadEnds) break;
         if (!quiet) continue;
-        // Relays and consumers in turn, the instance at random.
-        const candidates = slots.filter((s) => s.role === (kills % 2 === 0 ? 'relay' : 'consumer'));
-        const slot = candidates[Math.floor(faultRandom() * candidates.length)]!;
-        kills++;
-        const proc = slot.proc;
-        if (!proc || proc.child.exitCode !== null || slot.killedByUs) continue;
-        if (slot.role === 'consumer') await scrapeDuplicates(slot, group);
-        slot.killedByUs = true;
-        proc.child.kill('SIGKILL');
-        if (slot.role === 'relay') result.faults.relayKills++;
-        else result.faults.consumerKills++;
-        log(`SIGKILL ${slot.name} (gen ${slot.generation})`);
+        await kill(kills++ % 2 === 0 ? 'relay' : 'consumer'); // in turn, the instance at random
       }
     })();
     const scrapes = (async () => {
