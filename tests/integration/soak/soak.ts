@@ -652,9 +652,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         `${caughtUp ? 'caught up' : 'NOT caught up'} ${when} in ${Math.round((Date.now() - since) / 1000)} s`,
       );
     };
+    /**
+     * Waits until every relay and consumer, restarted after a kill, has finished starting: a consumer
+     * still joining its group (a killed member holds a rebalance up to its session timeout) when
+     * Kafka or PostgreSQL goes away fails its start-up, which is not what this soak tests.
+     */
+    const allReady = async (when: string): Promise<void> => {
+      for (const slot of slots) {
+        const ok = await waitFor(
+          async () =>
+            (
+              await fetch(`http://127.0.0.1:${slot.proc!.metricsPort}/readyz`, {
+                signal: AbortSignal.timeout(2_000),
+              }).catch(() => undefined)
+            )?.ok,
+          { description: `${slot.name} ready ${when}`, timeoutMs: 180_000, intervalMs: 500 },
+        ).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) log(`${slot.name} NOT ready ${when}`);
+      }
+    };
     const faults = (async () => {
       await at(0.1);
       quiet = false;
+      await allReady('before the Kafka outage');
       log(
         `stopping Kafka for ${kafkaOutageMs / 1000} s (the relays' whole retry schedule is ${relayRetryScheduleMs()} ms)`,
       );
@@ -673,6 +696,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
       await at(0.35);
       quiet = false;
+      await allReady('before the PostgreSQL restart');
       log(`restarting PostgreSQL (down for ${postgresDownMs / 1000} s)`);
       await postgres!.stop();
       result.faults.postgresRestarts++;
@@ -685,6 +709,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       await at(0.55);
       // Kills pause for the rename: a rebalance then would keep both consumers from meeting the missing table.
       quiet = false;
+      await allReady('before the table rename');
       await settle('before the table rename');
       log(`renaming product_search away for ${renameMs / 1000} s`);
       await renameTable(sql!, 'product_search', 'product_search_soak_away');
