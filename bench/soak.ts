@@ -24,7 +24,13 @@ if (!(minutes > 0) || !(rate > 0) || !Number.isInteger(seed)) {
 }
 const log = (line: string): void => void process.stdout.write(`[${new Date().toISOString()}] ${line}\n`);
 log(`soak: ${minutes} min at ${rate} writes/s, seed ${seed} (repeat with --seed ${seed})`);
-const result = await runSoak({ minutes, rate, seed, ...(values.quiet ? {} : { log }) });
+const result = await runSoak({
+  minutes,
+  rate,
+  seed,
+  cleanUpOnSignal: true,
+  ...(values.quiet ? {} : { log }),
+});
 for (const line of result.details) log(line);
 console.log(formatSummary(result));
 process.exit(result.harnessError ? 2 : result.ok ? 0 : 1);

@@ -53,6 +53,8 @@ export interface SoakOptions {
   /** Most writes in flight at once (the client backs off beyond it). */
   maxInFlight?: number;
   log?: (line: string) => void;
+  /** On SIGINT/SIGTERM, kill the services and remove the private servers, then exit 130 (for the script). */
+  cleanUpOnSignal?: boolean;
   /**
    * Runs after the services are stopped and before the checks read anything. Only for proving the
    * checks can fail (corrupt a row in a scratch run and watch the soak report it); never in a real run.
@@ -255,6 +257,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const slots: Slot[] = [];
   let shuttingDown = false;
   const background: Promise<unknown>[] = [];
+  const onSignal = (): void => {
+    shuttingDown = true;
+    log('interrupted: killing the services and removing the private PostgreSQL and Kafka');
+    for (const p of [api, ...slots.map((s) => s.proc)]) p?.child.kill('SIGKILL');
+    void Promise.allSettled([kafka?.destroy(), postgres?.destroy()]).then(() => process.exit(130));
+  };
+  if (options.cleanUpOnSignal) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
 
   try {
     // --- infrastructure: a private PostgreSQL server and Kafka broker, so both can be stopped ---
@@ -935,6 +947,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await sql?.end().catch(() => undefined);
     await kafka?.destroy().catch(() => undefined);
     await postgres?.destroy().catch(() => undefined);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   const checksPass = Object.values(result.checks).every((v) => v === 0);
   result.ok = checksPass && result.drained && !result.harnessError && result.writes.acknowledged > 0;
