@@ -33,6 +33,13 @@ export async function applyEvents(
   const rows = events.map((event) => handlerFor(event.type).toRow(event));
   const tx = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client has no 'error' listener of the pool's: without this one, a server that ends
+  // the session (a restart: 57P01) while the transaction is open is an uncaught exception that kills
+  // the process. The query in flight fails too, and that failure takes the environmental path below.
+  const onError = (err: Error): void => {
+    broken ??= err;
+  };
+  tx.on('error', onError);
   try {
     await tx.query('begin');
     const ids = [...new Set(events.map((e) => e.id))];
@@ -61,6 +68,7 @@ export async function applyEvents(
     broken ??= err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
+    tx.off('error', onError);
     tx.release(broken); // a discarded connection is closed, not reused
   }
 }
