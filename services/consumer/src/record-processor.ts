@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@shopstream/shared';
+import { backoffMs } from '@shopstream/shared';
 import type { DeadLetter } from './dead-letter.js';
 import { parseProductEvent } from './event-envelope.js';
 import type { ProductEvent } from './event-envelope.js';
 import { EventRejectedError, classifyFailure, describeError, sqlStateOf } from './event-errors.js';
 import type { ApplyOutcome } from './inbox.js';
 import type { ConsumerMetrics } from './metrics.js';
-import { backoffDelay } from './retry-backoff.js';
 
 /** One Kafka record as the consumer received it. */
 export interface ConsumedRecord {
@@ -183,7 +183,7 @@ export class RecordProcessor {
         this.unblock(record);
         return result;
       } catch (err) {
-        const retryInMs = backoffDelay(
+        const retryInMs = backoffMs(
           attempt,
           this.settings.retryBaseMs,
           this.settings.retryMaxMs,

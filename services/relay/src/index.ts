@@ -1,6 +1,6 @@
 export { loadConfig } from './config.js';
 export type { RelayConfig } from './config.js';
-export { backoffMs } from './backoff.js';
+
 export { KafkaPublisher, recordBytes } from './kafka-publisher.js';
 export type { PublishOutcome, FailedSend } from './kafka-publisher.js';
 export { PublishError, classifyPublishFailure, isRecordFault } from './publish-failure.js';

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '@shopstream/shared';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '@shopstream/shared';
 import { HOUR_MS, hourOfPartition, partitionName, planPartitions } from './partition-plan.js';
 import type { PartitionState } from './partition-plan.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@shopstream/shared';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '@shopstream/shared';
 import { recordBytes } from './kafka-publisher.js';
 import type { PublishOutcome } from './kafka-publisher.js';
 import { PublishError, isRecordFault } from './publish-failure.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '@shopstream/shared';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '@shopstream/shared';
 import type { KafkaPublisher } from './kafka-publisher.js';
 import type { RelayMetrics } from './metrics.js';
 import type { OutboxListener } from './outbox-listener.js';

@@ -4,6 +4,7 @@ export * from './errors.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { newId, isUuid } from './ids.js';
+export { backoffMs } from './backoff.js';
 export { shardOf, DEFAULT_SHARD_COUNT } from './events/shard.js';
 export * from './events/product-events.js';
 export * from './db/entities/index.js';

@@ -7,7 +7,20 @@ describe('backoffMs', () => {
     expect(backoffMs(30, 500, 60_000, () => 1)).toBe(60_000);
   });
 
-  it('survives a Kafka outage of 20 s within the default 10 attempts', () => {
+  it('is capped at the maximum, however many attempts', () => {
+    for (const attempt of [7, 30, 1000, Number.MAX_SAFE_INTEGER]) {
+      const delay = backoffMs(attempt, 200, 10_000, () => 0.999_999);
+      expect(delay).toBeLessThanOrEqual(10_000);
+      expect(delay).toBeGreaterThanOrEqual(5_000);
+    }
+  });
+
+  it('spreads retries of processes that failed together (jitter)', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => backoffMs(6, 200, 10_000)));
+    expect(delays.size).toBeGreaterThan(10);
+  });
+
+  it("lets the relay's defaults (500 ms base, 60 s cap, 10 attempts) outlast a Kafka outage of 20 s", () => {
     // Sum of the smallest possible delays for attempts 1..9 (the 10th failure makes a row DEAD).
     const minimumTotal = Array.from({ length: 9 }, (_, i) => backoffMs(i + 1, 500, 60_000, () => 0)).reduce(
       (a, b) => a + b,
