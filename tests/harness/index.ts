@@ -24,3 +24,4 @@ export { kubeConfig, installPipelineCrd, installFixtureCrd } from './kube.js';
 export { startPrivateKube } from './private-kube.js';
 export type { PrivateKube } from './private-kube.js';
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
+export { seededRandom } from './seeded-random.js';

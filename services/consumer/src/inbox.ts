@@ -20,9 +20,9 @@ returning event_id`;
  * (`projectRows`), which keep each product at its highest version. Commits all or nothing, so every
  * event takes effect exactly once per group however often Kafka delivers it.
  * @returns per event, in order: applied, duplicate or stale.
- * @throws EventRejectedError when an event is at fault (its handler's verdict, or — for a single
- *   event — a data SQLSTATE of `DATA_SQLSTATES`; for several, the caller applies them one by one to
- *   find which). Any other error is the environment's and is rethrown as it is.
+ * @throws EventRejectedError when an event is at fault: its handler's verdict, or — for a single
+ *   event — a data SQLSTATE of `DATA_SQLSTATES` (which of several a data error belongs to is not
+ *   known; the caller applies a failed chunk one event at a time). Any other error is rethrown as it is.
  */
 export async function applyEvents(
   pool: Pool,
@@ -58,11 +58,6 @@ export async function applyEvents(
     if (err instanceof EventRejectedError) throw err;
     const rejection = events.length === 1 ? dataRejection(err, events[0]!.id) : undefined;
     if (rejection) throw rejection;
-    if (events.length > 1 && dataRejection(err, '')) {
-      throw new EventRejectedError('DATA_REJECTED', `one of ${events.length} events was refused as data`, {
-        cause: err,
-      });
-    }
     // The environment's fault: start the next attempt on a new session, so session state that caused
     // it (a read-only default, a terminated backend, a cached plan of a changed table) goes with it.
     broken ??= err instanceof Error ? err : new Error(String(err));

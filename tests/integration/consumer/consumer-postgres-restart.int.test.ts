@@ -82,6 +82,11 @@ describe('consumer through a PostgreSQL restart', () => {
       'select count(*)::int as n from product_search where source_version = 2 and stock = 20',
     );
     expect(rows[0]!.n).toBe(20);
+    // Applied once, not twice: seller_stats moves by deltas, so a second application would show here.
+    const stats = await sql.query<{ product_count: number; total_stock: string }>(
+      'select product_count, total_stock from seller_stats',
+    );
+    expect(stats.rows).toEqual([{ product_count: 20, total_stock: '400' }]);
     await holder.end().catch(() => undefined);
   });
 });

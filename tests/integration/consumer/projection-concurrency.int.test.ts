@@ -2,7 +2,7 @@ import pg from 'pg';
 import { migrate, newId } from '@shopstream/shared';
 import type { ProductEventType, ProductSnapshot } from '@shopstream/shared';
 import type { ProductEvent } from '@shopstream/consumer';
-import { createTestDatabase, productSnapshot, waitFor } from '../../harness/index.js';
+import { createTestDatabase, productSnapshot, seededRandom, waitFor } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
 import { handlerFor } from '../../../services/consumer/src/handler-registry.js';
 import { applyEvents } from '../../../services/consumer/src/inbox.js';
@@ -243,7 +243,7 @@ describe('the product projection under concurrent transactions', () => {
     'ends at every product’s last version with exact seller totals after 4 workers apply 200 products × 5 versions, duplicates included, in shuffled order: %s',
     async (_mode, chunk) => {
       const seed = 0x5eed14;
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const sellers = Array.from({ length: 7 }, () => newId());
       const finals = new Map<string, { seller: string; stock: number; deleted: boolean }>();
       const groups: ProductEvent[][] = [];
@@ -349,18 +349,6 @@ describe('the product projection under concurrent transactions', () => {
     },
   );
 });
-
-/** A small seeded PRNG, so the queue's order is the same in every run (the interleaving is not). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fisher–Yates in place; returns the array. */
 function shuffle<T>(items: T[], random: () => number): T[] {

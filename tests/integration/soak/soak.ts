@@ -25,6 +25,7 @@ import {
   freePort,
   randomGroup,
   randomTopic,
+  seededRandom,
   startPrivateKafka,
   startPrivatePostgres,
   startService,
@@ -137,18 +138,6 @@ export function formatSummary(r: SoakResult): string {
   ];
   if (r.harnessError) parts.push(`harness_error=${JSON.stringify(r.harnessError)}`);
   return parts.join(' | ');
-}
-
-/** mulberry32: a small seeded generator, so a failing run can be repeated with its seed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SELLERS = [
