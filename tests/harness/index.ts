@@ -17,6 +17,7 @@ export type { ServiceProcess } from './processes.js';
 export { seedOutbox, insertEvents, productSnapshot } from './outbox-seed.js';
 export type { SeedOptions } from './outbox-seed.js';
 export { readTopic } from './topic-reader.js';
+export { fixtureProducer } from './fixture-producer.js';
 export type { ReadRecord } from './topic-reader.js';
 export { startPrivateKafka } from './private-kafka.js';
 export type { PrivateKafka } from './private-kafka.js';

@@ -3,6 +3,7 @@ import type { Admin, Producer } from 'kafkajs';
 import { migrate } from '@shopstream/shared';
 import {
   createTestDatabase,
+  fixtureProducer,
   freePort,
   infraEnv,
   randomTopic,
@@ -48,7 +49,7 @@ describe('the admin page DLQ view, over HTTP against the real api process and Ka
         { topic: dlqTopic, numPartitions: 1, replicationFactor: 1 },
       ],
     });
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    producer = fixtureProducer(kafka);
     await producer.connect();
     const headers = (ceId: string, code: string, offset: number) => ({
       ce_specversion: '1.0',

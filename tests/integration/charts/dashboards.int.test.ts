@@ -1,5 +1,5 @@
 import { buildProductEvent, newId } from '@shopstream/shared';
-import { insertEvents, productSnapshot, waitFor } from '../../harness/index.js';
+import { fixtureProducer, insertEvents, productSnapshot, waitFor } from '../../harness/index.js';
 import {
   isExported,
   panelTargets,
@@ -61,7 +61,7 @@ describe('the Grafana dashboards and alert expressions on a running stack', () =
       ),
     ]);
     // ...and a record no handler accepts (dead-lettered by the consumer).
-    const producer = stack.kafka.producer();
+    const producer = fixtureProducer(stack.kafka);
     await producer.connect();
     await producer.send({ topic: stack.topic, messages: [{ key: poison, value: 'not an event' }] });
     await producer.disconnect();

@@ -12,6 +12,7 @@ import type { ProductPipeline } from '@shopstream/operator';
 import { migrate } from '@shopstream/shared';
 import {
   createTestDatabase,
+  fixtureProducer,
   freePort,
   infraEnv,
   installFixtureCrd,
@@ -200,7 +201,7 @@ describe('operator chart RBAC against what the operator does', () => {
         topics: [{ topic: resetTopic, numPartitions: 2 }],
         waitForLeaders: true,
       });
-      const producer = kafka.producer();
+      const producer = fixtureProducer(kafka);
       await producer.connect();
       await producer.send({
         topic: resetTopic,

@@ -1,9 +1,10 @@
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer } from 'kafkajs';
 import pg from 'pg';
 import { buildProductEvent, migrate, newId } from '@shopstream/shared';
 import {
   createTestDatabase,
+  fixtureProducer,
   freePort,
   infraEnv,
   insertEvents,
@@ -134,12 +135,7 @@ async function runFix(s: Stage, fix: string): Promise<void> {
 async function produce(topic: string, count: number): Promise<void> {
   // A producer per call: kafkajs keeps refreshing metadata of every topic it ever sent to, and an
   // earlier case's topic is deleted by now.
-  // Idempotent, so a retried batch cannot change the message count the test asserts on.
-  const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = fixtureProducer(kafka);
   await producer.connect();
   try {
     await producer.send({

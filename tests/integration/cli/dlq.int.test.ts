@@ -1,8 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, IHeaders, Producer } from 'kafkajs';
 import {
-  KafkaTool,
+  fixtureProducer,
   freePort,
+  KafkaTool,
   randomGroup,
   randomTopic,
   runKafkaTool,
@@ -123,7 +124,7 @@ describe('shopstream dlq, against a private Kafka broker so that every consumer 
         { topic: originalTopic, numPartitions: 3, replicationFactor: 1 },
       ],
     });
-    producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+    producer = fixtureProducer(client);
     await producer.connect();
     const o = (partition: number, offset: number) => ({ topic: originalTopic, partition, offset });
     await producer.send({

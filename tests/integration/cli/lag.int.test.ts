@@ -1,6 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Producer } from 'kafkajs';
-import { consumerGroupsDescribe, infraEnv, randomGroup, randomTopic } from '../../harness/index.js';
+import {
+  consumerGroupsDescribe,
+  fixtureProducer,
+  infraEnv,
+  randomGroup,
+  randomTopic,
+} from '../../harness/index.js';
 import { cliEnv, parseJson, runCli } from './cli-fixture.js';
 
 interface LagJson {
@@ -39,7 +45,7 @@ describe('shopstream lag', () => {
       topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
       waitForLeaders: true,
     });
-    producer = kafka.producer();
+    producer = fixtureProducer(kafka);
     await producer.connect();
     // Per partition: 5 messages two minutes old, then 5 thirty seconds old.
     for (const [ageMs, prefix] of [

@@ -3,6 +3,7 @@ import type { Admin, Consumer, Producer } from 'kafkajs';
 import {
   consumerGroupsCommitted,
   consumerGroupsDryRun,
+  fixtureProducer,
   infraEnv,
   randomGroup,
   randomTopic,
@@ -44,7 +45,7 @@ describe('shopstream reset-offsets', () => {
       topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
       waitForLeaders: true,
     });
-    producer = kafka.producer();
+    producer = fixtureProducer(kafka);
     await producer.connect();
     // Per partition, 4 messages from each of three hours ago, two hours ago and one hour ago:
     // offsets 0-3, 4-7, 8-11, so time targets land on distinct offsets.

@@ -2,7 +2,15 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { buildProductEvent, newId } from '@shopstream/shared';
-import { freePort, infraEnv, insertEvents, productSnapshot, repoRoot, waitFor } from '../../harness/index.js';
+import {
+  fixtureProducer,
+  freePort,
+  infraEnv,
+  insertEvents,
+  productSnapshot,
+  repoRoot,
+  waitFor,
+} from '../../harness/index.js';
 import { startObservedStack } from '../charts/observability-stack.js';
 import type { ObservedStack } from '../charts/observability-stack.js';
 import { cliEnv, parseJson, runCli } from './cli-fixture.js';
@@ -147,7 +155,7 @@ describe('shopstream watch', () => {
       client.release();
     }
     // A message the consumer cannot read goes to the DLQ.
-    const producer = stack.kafka.producer();
+    const producer = fixtureProducer(stack.kafka);
     await producer.connect();
     await producer.send({ topic: stack.topic, messages: [{ key: 'k', value: 'not an event' }] });
     await producer.disconnect();

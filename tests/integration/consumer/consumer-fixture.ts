@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import type { IHeaders } from 'kafkajs';
 import pg from 'pg';
 import { buildProductEvent, migrate, newId } from '@shopstream/shared';
@@ -7,6 +7,7 @@ import type { NewOutboxEvent, ProductEventType } from '@shopstream/shared';
 import {
   consumerGroupsCommitted,
   createTestDatabase,
+  fixtureProducer,
   freePort,
   infraEnv,
   productSnapshot,
@@ -73,7 +74,7 @@ export async function consumerFixture(options: { partitions?: number } = {}): Pr
     waitForLeaders: true,
   });
   await admin.disconnect();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = fixtureProducer(kafka);
   await producer.connect();
   const consumers: ConsumerProcess[] = [];
 

@@ -1,7 +1,13 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { planOffsetReset } from '@shopstream/operator';
 import type { ResetTarget } from '@shopstream/operator';
-import { consumerGroupsDryRun, infraEnv, randomGroup, randomTopic } from '../../harness/index.js';
+import {
+  consumerGroupsDryRun,
+  fixtureProducer,
+  infraEnv,
+  randomGroup,
+  randomTopic,
+} from '../../harness/index.js';
 
 describe('planOffsetReset', () => {
   const brokers = infraEnv().kafkaBrokers;
@@ -17,7 +23,7 @@ describe('planOffsetReset', () => {
       topics: [{ topic, numPartitions: 2, replicationFactor: 1 }],
       waitForLeaders: true,
     });
-    const producer = kafka.producer();
+    const producer = fixtureProducer(kafka);
     await producer.connect();
     for (const partition of [0, 1]) {
       await producer.send({
