@@ -33,5 +33,6 @@ export { recommendReplicas, scalingPolicy, ScaleDownStabilizer } from './control
 export {
   RESET_REQUEST_ANNOTATION,
   RESET_REPLICAS_ANNOTATION,
-} from './controllers/offset-reset-controller.js';
+  KEDA_PAUSED_REPLICAS_ANNOTATION,
+} from './controllers/consumer-hold.js';
 export { OperatorMetrics } from './metrics.js';

@@ -5,6 +5,7 @@ import { RelayScalingController } from './controllers/relay-scaling-controller.j
 import { OutboxBacklogReader } from './db/outbox-backlog.js';
 import { ConsumerGroupAdmin } from './kafka/consumer-groups.js';
 import { Deployments } from './kube/deployments.js';
+import { ScaledObjectPause } from './kube/scaled-object-pause.js';
 import { KedaScaledObjects } from './kube/keda-scaled-objects.js';
 import { PipelineClient } from './kube/pipeline-client.js';
 import { Secrets } from './kube/secrets.js';
@@ -54,6 +55,7 @@ export function createPipelineDeps(
       consumers: {
         groups: (pipeline) => new ConsumerGroupAdmin(pipeline.spec.kafka.bootstrapServers),
         deployments,
+        scaledObjects: new ScaledObjectPause(kubeConfig),
         recordEvent: (...args) => pipelines.recordEvent(...args),
         now,
       },

@@ -90,4 +90,9 @@ or in watchNamespace by a Role.
 - apiGroups: [keda.sh]
   resources: [scaledobjects, triggerauthentications]
   verbs: [create, patch, delete]
+# An offset reset pauses a consumer's ScaledObject (an annotation, patched as above) rather than
+# fighting KEDA over replicas: list finds the one whose scaleTargetRef is the consumer Deployment.
+- apiGroups: [keda.sh]
+  resources: [scaledobjects]
+  verbs: [list]
 {{- end }}

@@ -1,18 +1,38 @@
 import {
+  KEDA_PAUSED_REPLICAS_ANNOTATION,
   RESET_REPLICAS_ANNOTATION,
   RESET_REQUEST_ANNOTATION,
-  alreadyHandled,
-  reconcileOffsetReset,
-} from './offset-reset-controller.js';
-import type { OffsetResetDeps } from './offset-reset-controller.js';
+} from './consumer-hold.js';
+import { OffsetCommitError, ResetRefusedError } from './errors.js';
+import { alreadyHandled, reconcileOffsetReset, releaseUnlessOpen } from './offset-reset-controller.js';
+import type { OffsetResetDeps, ResetOutcome } from './offset-reset-controller.js';
 import type { ConsumerSpec, ConsumerStatus, PartitionReset } from './pipeline-types.js';
 
-/** In-memory stand-ins for the Deployment and the group: the procedure's ordering is what is tested. */
+/** In-memory stand-ins for the Deployment, a ScaledObject and the group: the procedure's ordering is what is tested. */
 function world(groupState = 'Stable') {
   const deployment = { replicas: 3, annotations: {} as Record<string, string> };
+  const scaledObject = { exists: false, annotations: {} as Record<string, string> };
   const calls: string[] = [];
-  const plan: PartitionReset[] = [{ topic: 't', partition: 0, oldOffset: '7', newOffset: '0' }];
-  const state = { group: groupState, now: new Date('2026-11-29T10:00:00Z') };
+  const plan: PartitionReset[] = [
+    { topic: 't', partition: 0, oldOffset: '7', newOffset: '0' },
+    { topic: 'u', partition: 0, oldOffset: '9', newOffset: '0' },
+  ];
+  const state = {
+    group: groupState,
+    now: new Date('2026-11-29T10:00:00Z'),
+    planError: undefined as Error | undefined,
+    kafkaDown: false,
+    commitStopsAfter: undefined as number | undefined,
+  };
+  const apply = (target: Record<string, string>, a: Record<string, string | null>) => {
+    for (const [k, v] of Object.entries(a)) {
+      if (v === null) delete target[k];
+      else target[k] = v;
+    }
+  };
+  const kafka = () => {
+    if (state.kafkaDown) throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+  };
   const deps: OffsetResetDeps = {
     deployments: {
       get: async () => ({ replicas: deployment.replicas, annotations: { ...deployment.annotations } }),
@@ -22,113 +42,224 @@ function world(groupState = 'Stable') {
       },
       annotate: async (_ns, _name, a) => {
         calls.push(`annotate ${JSON.stringify(a)}`);
-        for (const [k, v] of Object.entries(a)) {
-          if (v === null) delete deployment.annotations[k];
-          else deployment.annotations[k] = v;
-        }
+        apply(deployment.annotations, a);
+      },
+    },
+    scaledObjects: {
+      targeting: async () =>
+        scaledObject.exists ? { name: 'consumer-so', annotations: { ...scaledObject.annotations } } : undefined,
+      annotate: async (_ns, _name, a) => {
+        calls.push(`pause ${JSON.stringify(a)}`);
+        apply(scaledObject.annotations, a);
       },
     },
     groups: {
-      describe: async () => ({ state: state.group, members: [] }),
+      describe: async () => {
+        kafka();
+        return { state: state.group, members: [] };
+      },
       plan: async () => {
+        kafka();
         calls.push('plan');
+        if (state.planError) throw state.planError;
         return plan;
       },
-      commit: async () => {
+      commit: async (_g, p) => {
+        kafka();
         calls.push('commit');
+        if (state.commitStopsAfter !== undefined) {
+          throw new OffsetCommitError(p.slice(0, state.commitStopsAfter), 'broker went away');
+        }
       },
     },
     event: async () => undefined,
     now: () => state.now,
   };
-  return { deployment, calls, state, deps };
+  const later = (ms: number) => {
+    state.now = new Date(state.now.getTime() + ms);
+  };
+  return { deployment, scaledObject, calls, state, deps, later };
 }
 
 const consumer = (mode: 'DryRun' | 'Execute', requestId = 'r1'): ConsumerSpec => ({
   groupId: 'g',
   deploymentRef: { name: 'consumer' },
-  topics: ['t'],
+  topics: ['t', 'u'],
   offsetReset: { requestId, mode, to: { earliest: true }, timeoutSeconds: 60 },
 });
 
+/** Reconciles while the outcome asks to come back at once, stopping early where `until` holds. */
+async function run(
+  w: ReturnType<typeof world>,
+  spec: ConsumerSpec,
+  from: ConsumerStatus,
+  until: (s: ConsumerStatus) => boolean = () => false,
+): Promise<ResetOutcome> {
+  let step = await reconcileOffsetReset('ns', spec, from, w.deps);
+  for (let i = 0; i < 10 && step.requeueAfterMs === 0 && !until(step.status); i++)
+    step = await reconcileOffsetReset('ns', spec, step.status, w.deps);
+  return step;
+}
+
+const writing = (s: ConsumerStatus) => s.resetInProgress?.phase === 'WritingOffsets';
+
 describe('reconcileOffsetReset', () => {
-  it('Execute: holds at 0, fixes the plan before writing, writes, and restores only in the reconcile after', async () => {
+  it('Execute: validates and records the hold in the status before scaling, fixes the plan before writing, restores only in the reconcile after', async () => {
     const w = world();
-    let status: ConsumerStatus = { groupId: 'g', state: 'Stable' };
-    let step = await reconcileOffsetReset('ns', consumer('Execute'), status, w.deps);
+    let step = await reconcileOffsetReset('ns', consumer('Execute'), { groupId: 'g', state: 'Stable' }, w.deps);
+    // Validated first: planned once, nothing scaled, the hold recorded for the status write.
+    expect(w.calls).toEqual(['plan']);
+    expect(step.status.heldForReset).toEqual({ requestId: 'r1', deployment: 'consumer', replicas: 3 });
+    expect(step.status.resetInProgress).toMatchObject({ phase: 'ScalingDown' });
+
+    step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
     expect(w.deployment).toEqual({
       replicas: 0,
       annotations: { [RESET_REQUEST_ANNOTATION]: 'r1', [RESET_REPLICAS_ANNOTATION]: '3' },
     });
     expect(step.condition?.status).toBe('Unknown');
-    expect(w.calls).not.toContain('plan');
+    expect(step.status.resetInProgress?.lastError).toMatch(/waiting for group g to be Empty: Stable/);
 
     w.state.group = 'Empty';
-    status = step.status;
-    step = await reconcileOffsetReset('ns', consumer('Execute'), status, w.deps);
+    step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
     expect(step.status.resetInProgress).toMatchObject({
       phase: 'WritingOffsets',
-      partitions: [{ newOffset: '0' }],
+      partitions: [{ newOffset: '0' }, { newOffset: '0' }],
     });
     expect(w.calls).not.toContain('commit'); // the plan is stored before anything is written
 
-    status = step.status;
-    step = await reconcileOffsetReset('ns', consumer('Execute'), status, w.deps);
+    step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
     expect(w.calls.filter((c) => c === 'commit')).toHaveLength(1);
     expect(step.status.lastReset).toMatchObject({ requestId: 'r1', mode: 'Execute' });
     expect(w.deployment.replicas).toBe(0); // not yet: the status saying "done" is not stored
+    expect(step.status.heldForReset).toBeDefined();
 
-    status = step.status;
-    step = await reconcileOffsetReset('ns', consumer('Execute'), status, w.deps);
+    step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
     expect(w.deployment).toEqual({ replicas: 3, annotations: {} });
+    expect(step.status.heldForReset).toBeUndefined();
     expect(w.calls.filter((c) => c === 'commit')).toHaveLength(1);
   });
 
   it('a crash after writing but before the status was stored writes the same plan again, under a still-held Deployment', async () => {
     const w = world('Empty');
-    let step = await reconcileOffsetReset(
-      'ns',
-      consumer('Execute'),
-      { groupId: 'g', state: 'Empty' },
-      w.deps,
-    );
-    const stored = step.status; // phase WritingOffsets
-    step = await reconcileOffsetReset('ns', consumer('Execute'), stored, w.deps); // commit; its status is "lost"
-    step = await reconcileOffsetReset('ns', consumer('Execute'), stored, w.deps); // the next leader
-    expect(w.calls.filter((c) => c === 'plan')).toHaveLength(1); // never re-planned (shiftBy safe)
+    const step0 = await run(w, consumer('Execute'), { groupId: 'g', state: 'Empty' }, writing);
+    const stored = step0.status; // phase WritingOffsets, the plan fixed
+    expect(stored.resetInProgress?.phase).toBe('WritingOffsets');
+    const plans = w.calls.filter((c) => c === 'plan').length;
+    await reconcileOffsetReset('ns', consumer('Execute'), stored, w.deps); // commit; its status is "lost"
+    const step = await reconcileOffsetReset('ns', consumer('Execute'), stored, w.deps); // the next leader
+    expect(w.calls.filter((c) => c === 'plan')).toHaveLength(plans); // never re-planned (shiftBy safe)
     expect(w.calls.filter((c) => c === 'commit')).toHaveLength(2);
     expect(w.deployment.replicas).toBe(0);
     await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
     expect(w.deployment.replicas).toBe(3);
   });
 
-  it('restores a Deployment held for a request that left the spec, and gives up after the timeout', async () => {
+  it('a refused plan (topic missing, ACL, bad target) fails the Execute before anything is scaled', async () => {
+    for (const error of [
+      new ResetRefusedError('TopicNotFound', 'topic(s) u do not exist'),
+      new ResetRefusedError('Forbidden', 'Kafka denied it: GROUP_AUTHORIZATION_FAILED'),
+      new RangeError('not an RFC 3339 date-time: yesterday'),
+    ]) {
+      const w = world();
+      w.state.planError = error;
+      const step = await reconcileOffsetReset('ns', consumer('Execute'), { groupId: 'g', state: 'Stable' }, w.deps);
+      expect(step.condition).toMatchObject({
+        status: 'False',
+        reason: error instanceof ResetRefusedError ? error.reason : 'InvalidTarget',
+      });
+      expect(step.condition?.message).toContain('offsets unchanged');
+      expect(step.status.resetHistory?.[0]).toMatchObject({ outcome: 'Failed', partitionsWritten: [] });
+      expect(w.calls.filter((c) => c.startsWith('scale') || c.startsWith('annotate'))).toEqual([]);
+      expect(w.deployment.replicas).toBe(3);
+    }
+  });
+
+  it('one deadline across phases: Kafka down after the group emptied → Failed at the deadline, replicas back at once, offsets reported as far as they got', async () => {
+    const w = world('Empty');
+    let step = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' }, writing);
+    // Reached WritingOffsets; the commit stops after one of two partitions, then Kafka goes away.
+    w.state.commitStopsAfter = 1;
+    expect(w.deployment.replicas).toBe(0);
+    w.later(1000);
+    step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
+    w.state.kafkaDown = true;
+    expect(step.condition).toMatchObject({ status: 'Unknown', reason: 'InProgress' });
+    expect(step.status.resetInProgress?.written).toEqual([{ topic: 't', partition: 0, oldOffset: '7', newOffset: '0' }]);
+    expect(step.requeueAfterMs).toBeGreaterThan(0);
+    for (let t = 0; t < 70; t += 5) {
+      w.later(5000);
+      step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
+      if (step.condition?.status === 'False') break;
+      expect(step.status.resetInProgress?.lastError).toMatch(/ECONNREFUSED/);
+      expect(w.deployment.replicas).toBe(0);
+    }
+    expect(step.condition).toMatchObject({ status: 'False', reason: 'DeadlineExceeded' });
+    expect(step.condition?.message).toMatch(/not finished within 60s \(WritingOffsets: .*ECONNREFUSED/);
+    expect(step.condition?.message).toContain('offsets written before it stopped: t[0] 7→0');
+    expect(step.status.resetHistory?.[0]).toMatchObject({
+      requestId: 'r1',
+      outcome: 'Failed',
+      reason: 'DeadlineExceeded',
+      partitionsWritten: [{ topic: 't', partition: 0 }],
+    });
+    expect(step.status.resetInProgress).toBeNull();
+    // Given back in the same reconcile (Kubernetes only), and nothing is retried afterwards.
+    expect(w.deployment).toEqual({ replicas: 3, annotations: {} });
+    expect(step.status.heldForReset).toBeUndefined();
+    const commits = w.calls.filter((c) => c === 'commit').length;
+    w.state.kafkaDown = false;
+    await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
+    expect(w.calls.filter((c) => c === 'commit')).toHaveLength(commits);
+  });
+
+  it('the deadline also ends a group that never empties: DeadlineExceeded naming the wait, offsets unchanged', async () => {
+    const w = world('Stable');
+    let step = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' });
+    w.later(61_000);
+    step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
+    expect(step.condition).toMatchObject({ status: 'False', reason: 'DeadlineExceeded' });
+    expect(step.condition?.message).toMatch(/waiting for group g to be Empty: Stable with 0 member\(s\)\); offsets unchanged; replicas restored/);
+    expect(w.deployment.replicas).toBe(3);
+    expect(w.calls).not.toContain('commit');
+  });
+
+  it('restores a Deployment held for a request that left the spec, from the annotation', async () => {
     const w = world();
-    const held = await reconcileOffsetReset(
-      'ns',
-      consumer('Execute'),
-      { groupId: 'g', state: 'Stable' },
-      w.deps,
-    );
+    const held = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' });
     expect(w.deployment.replicas).toBe(0);
     const { offsetReset: _, ...withoutReset } = consumer('Execute');
-    await reconcileOffsetReset('ns', withoutReset, held.status, w.deps);
+    const step = await reconcileOffsetReset('ns', withoutReset, held.status, w.deps);
     expect(w.deployment).toEqual({ replicas: 3, annotations: {} });
+    expect(step.status.resetInProgress).toBeNull();
+    expect(step.status.heldForReset).toBeUndefined();
+  });
 
-    const t = world();
-    let step = await reconcileOffsetReset(
-      'ns',
-      consumer('Execute', 'r2'),
-      { groupId: 'g', state: 'Stable' },
-      t.deps,
-    );
-    t.state.now = new Date(t.state.now.getTime() + 61_000);
-    step = await reconcileOffsetReset('ns', consumer('Execute', 'r2'), step.status, t.deps);
-    expect(step.condition).toMatchObject({ status: 'False', reason: 'GroupNotEmpty' });
-    expect(step.status.resetHistory?.[0]).toMatchObject({ requestId: 'r2', outcome: 'Failed' });
-    await reconcileOffsetReset('ns', consumer('Execute', 'r2'), step.status, t.deps);
-    expect(t.deployment.replicas).toBe(3);
-    expect(t.calls).not.toContain('commit');
+  it('a consumer entry removed from the spec is found through the status: releaseUnlessOpen restores it even without the annotation', async () => {
+    const w = world();
+    const held = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' });
+    expect(held.status.heldForReset).toEqual({ requestId: 'r1', deployment: 'consumer', replicas: 3 });
+    // Someone stripped the annotation (e.g. a chart upgrade); the status record still says 3.
+    w.deployment.annotations = {};
+    const after = await releaseUnlessOpen('ns', {}, held.status, undefined, w.deps);
+    expect(w.deployment.replicas).toBe(3);
+    expect(after.heldForReset).toBeUndefined();
+  });
+
+  it('pauses a KEDA ScaledObject on the consumer instead of scaling it, and unpauses it afterwards', async () => {
+    const w = world();
+    w.scaledObject.exists = true;
+    let step = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' });
+    expect(w.scaledObject.annotations).toEqual({ [KEDA_PAUSED_REPLICAS_ANNOTATION]: '0' });
+    expect(w.calls.filter((c) => c.startsWith('scale'))).toEqual([]);
+    expect(step.status.heldForReset).toMatchObject({ scaledObject: 'consumer-so' });
+    w.deployment.replicas = 0; // what KEDA does
+    w.state.group = 'Empty';
+    step = await run(w, consumer('Execute'), step.status);
+    expect(step.status.lastReset?.requestId).toBe('r1');
+    expect(w.scaledObject.annotations).toEqual({});
+    expect(w.calls.filter((c) => c.startsWith('scale'))).toEqual([]);
+    expect(w.deployment.annotations).toEqual({});
   });
 
   it('runs a DryRun once and never scales for it', async () => {
@@ -141,7 +272,7 @@ describe('reconcileOffsetReset', () => {
     );
     expect(step.status.lastReset).toMatchObject({
       mode: 'DryRun',
-      partitions: [{ oldOffset: '7', newOffset: '0' }],
+      partitions: [{ oldOffset: '7', newOffset: '0' }, { oldOffset: '9' }],
     });
     await reconcileOffsetReset('ns', consumer('DryRun'), step.status, w.deps);
     expect(w.calls).toEqual(['plan']);

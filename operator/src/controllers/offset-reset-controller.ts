@@ -1,40 +1,36 @@
+import { holdConsumer, releaseConsumer } from './consumer-hold.js';
+import type { HoldDeps } from './consumer-hold.js';
+import { OffsetCommitError, ResetRefusedError } from './errors.js';
 import type {
   ConsumerSpec,
   ConsumerStatus,
+  OffsetResetSpec,
   PartitionReset,
   ResetHistoryEntry,
+  ResetInProgress,
   ResetTarget,
 } from './pipeline-types.js';
 
-/** On the consumer Deployment while a reset holds it at 0 replicas: which request, and what to restore. */
-export const RESET_REQUEST_ANNOTATION = 'shopstream.io/offset-reset-request';
-export const RESET_REPLICAS_ANNOTATION = 'shopstream.io/offset-reset-replicas';
 export const DEFAULT_RESET_TIMEOUT_SECONDS = 300;
 const HISTORY_LIMIT = 20;
 /** How often an Execute in progress looks at the group again. */
 export const RESET_POLL_MS = 1000;
-
-type DeploymentView = { replicas: number; annotations: Record<string, string> };
-
-export interface ConsumerDeploymentPort {
-  get(namespace: string, name: string): Promise<DeploymentView | undefined>;
-  scale(namespace: string, name: string, replicas: number): Promise<void>;
-  annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void>;
-}
+/** How soon a phase that met an error of Kafka or Kubernetes tries again (never past the deadline). */
+export const RESET_RETRY_MS = 5000;
 
 export interface GroupPort {
   describe(
     groupId: string,
     topics: string[],
   ): Promise<{ state: string; members: { clientId: string; clientHost: string }[] }>;
+  /** Also the validation: throws ResetRefusedError (missing topic, ACL) or RangeError (bad target). */
   plan(groupId: string, topics: string[], target: ResetTarget, now?: Date): Promise<PartitionReset[]>;
+  /** Throws OffsetCommitError saying which partitions were written when it stops part-way. */
   commit(groupId: string, plan: PartitionReset[]): Promise<void>;
 }
 
-export interface OffsetResetDeps {
-  deployments: ConsumerDeploymentPort;
+export interface OffsetResetDeps extends HoldDeps {
   groups: GroupPort;
-  event(type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
   now(): Date;
 }
 
@@ -55,9 +51,11 @@ export const ResetReason = {
   DryRunPlanned: 'DryRunPlanned',
   OffsetsReset: 'OffsetsReset',
   InProgress: 'InProgress',
-  GroupNotEmpty: 'GroupNotEmpty',
+  DeadlineExceeded: 'DeadlineExceeded',
   DeploymentNotFound: 'DeploymentNotFound',
   InvalidTarget: 'InvalidTarget',
+  TopicNotFound: 'TopicNotFound',
+  Forbidden: 'Forbidden',
 } as const;
 
 /** Whether `requestId` already ran in `mode` (an Execute also covers a later DryRun of the same id). */
@@ -73,19 +71,31 @@ const describePlan = (plan: PartitionReset[]): string =>
   plan.map((p) => `${p.topic}[${p.partition}] ${p.oldOffset ?? '-'}→${p.newOffset}`).join(', ') ||
   'no partitions';
 
+const refusal = (err: unknown): ResetCondition | undefined =>
+  err instanceof ResetRefusedError
+    ? { status: 'False', reason: err.reason, message: err.message }
+    : err instanceof RangeError
+      ? { status: 'False', reason: ResetReason.InvalidTarget, message: err.message }
+      : undefined;
+
 /**
  * One step of a consumer group's offset reset (spec.consumers[].offsetReset), run once per new
  * requestId. DryRun writes the plan into the status. Execute is a procedure across reconciles,
  * whose state is durable so that any leader can continue it:
- *   1. annotate the consumer Deployment with the request and its replicas, scale it to 0;
- *   2. wait for the group to be Empty (or give up after timeoutSeconds);
+ *   1. Validating: plan once (topics, partitions, target, what Kafka lets us read) before anything
+ *      is scaled — a refusal fails the request with the consumers untouched; then record in the
+ *      status which Deployment will be held and its replicas;
+ *   2. ScalingDown: annotate the Deployment with the request and its replicas, hold it at 0 (or
+ *      pause its KEDA ScaledObject), wait for the group to be Empty;
  *   3. fix the plan (concrete offsets) in the status, and only then
- *   4. write the offsets; record lastReset and the history;
- *   5. restore the replicas from the annotation — in a later reconcile, once the status that says
- *      the request is finished is stored, so a crash can never write the offsets twice under
- *      running consumers.
- * A Deployment held for a request that is no longer an open Execute (finished, failed, changed or
- * removed from the spec) is always restored: the consumer is never left at 0 replicas.
+ *   4. WritingOffsets: write them; record lastReset and the history;
+ *   5. restore the replicas in a later reconcile, once the status that says the request is
+ *      finished is stored, so a crash can never write the offsets twice under running consumers.
+ * One deadline (timeoutSeconds from the stored start) covers every phase: errors of Kafka or
+ * Kubernetes are retried until it, then the request is Failed, with exactly the partitions written
+ * so far, and the replicas are given back at once. Whatever holds a Deployment that is no longer an
+ * open Execute (finished, failed, changed or removed from the spec) is restored: the operator never
+ * leaves a consumer at 0 replicas.
  */
 export async function reconcileOffsetReset(
   namespace: string,
@@ -96,7 +106,6 @@ export async function reconcileOffsetReset(
   const reset = consumer.offsetReset;
   const mode = reset?.mode ?? 'DryRun';
   const history = previous.resetHistory ?? [];
-  const status: ConsumerStatus = { ...previous };
   const now = deps.now();
   const openExecute =
     reset && mode === 'Execute' && !alreadyHandled(history, reset.requestId, 'Execute')
@@ -104,210 +113,249 @@ export async function reconcileOffsetReset(
       : undefined;
 
   // 5 (and every abandoned procedure): restore what a finished or abandoned request holds down.
-  const deploymentName = consumer.deploymentRef?.name;
-  const { deployment, released } = await releaseHeldDeployment(namespace, consumer, openExecute, deps);
-  const heldFor = released ? undefined : deployment?.annotations[RESET_REQUEST_ANNOTATION];
+  const status = await releaseUnlessOpen(namespace, consumer, previous, openExecute, deps);
   if (status.resetInProgress && status.resetInProgress.requestId !== openExecute)
     status.resetInProgress = null;
   if (!reset) return { status };
 
-  const record = (outcome: 'Succeeded' | 'Failed'): void => {
-    status.resetHistory = [
-      { requestId: reset.requestId, mode, outcome, at: now.toISOString() },
-      ...history,
-    ].slice(0, HISTORY_LIMIT);
-  };
-
   if (mode === 'DryRun') {
     if (alreadyHandled(history, reset.requestId, 'DryRun')) return { status };
-    const plan = await planOrRefuse(consumer, reset.to, deps, now);
-    if ('refused' in plan) {
-      record('Failed');
-      return { status, condition: plan.refused };
+    let partitions: PartitionReset[];
+    try {
+      partitions = await deps.groups.plan(consumer.groupId, consumer.topics, reset.to, now);
+    } catch (err) {
+      const refused = refusal(err);
+      if (!refused) throw err;
+      status.resetHistory = recordOutcome(history, reset, 'Failed', now, { condition: refused });
+      return { status, condition: refused };
     }
-    status.lastReset = {
-      requestId: reset.requestId,
-      mode,
-      completedAt: now.toISOString(),
-      partitions: plan.partitions,
-    };
-    record('Succeeded');
+    status.lastReset = { requestId: reset.requestId, mode, completedAt: now.toISOString(), partitions };
+    status.resetHistory = recordOutcome(history, reset, 'Succeeded', now);
     await deps.event(
       'Normal',
       'OffsetResetPlanned',
-      `dry run ${reset.requestId} for ${consumer.groupId}: ${describePlan(plan.partitions)}`,
+      `dry run ${reset.requestId} for ${consumer.groupId}: ${describePlan(partitions)}`,
     );
     return {
       status,
       condition: {
         status: 'True',
         reason: ResetReason.DryRunPlanned,
-        message: `dry run ${reset.requestId} for group ${consumer.groupId}: ${plan.partitions.length} partition(s) planned, nothing changed`,
+        message: `dry run ${reset.requestId} for group ${consumer.groupId}: ${partitions.length} partition(s) planned, nothing changed`,
       },
     };
   }
   if (!openExecute) return { status };
+  return executeStep(namespace, consumer, reset, status, deps, now);
+}
 
-  // 1. Hold the consumer Deployment at 0 (annotation first: it is what a new leader restores from).
-  let progress = status.resetInProgress ?? {
+/** One reconcile's worth of an open Execute (see reconcileOffsetReset). */
+async function executeStep(
+  namespace: string,
+  consumer: ConsumerSpec,
+  reset: OffsetResetSpec,
+  status: ConsumerStatus,
+  deps: OffsetResetDeps,
+  now: Date,
+): Promise<ResetOutcome> {
+  const history = status.resetHistory ?? [];
+  const deploymentName = consumer.deploymentRef?.name;
+  let progress: ResetInProgress = status.resetInProgress ?? {
     requestId: reset.requestId,
-    phase: 'ScalingDown' as const,
+    phase: 'Validating',
     startedAt: now.toISOString(),
   };
-  if (deploymentName) {
-    if (!deployment) {
-      record('Failed');
-      status.resetInProgress = null;
-      return {
-        status,
-        condition: {
-          status: 'False',
-          reason: ResetReason.DeploymentNotFound,
-          message: `reset ${reset.requestId}: consumer Deployment ${namespace}/${deploymentName} not found`,
-        },
-      };
-    }
-    if (heldFor !== reset.requestId) {
-      await deps.deployments.annotate(namespace, deploymentName, {
-        [RESET_REQUEST_ANNOTATION]: reset.requestId,
-        [RESET_REPLICAS_ANNOTATION]: String(deployment.replicas),
-      });
-      await deps.event(
-        'Normal',
-        'ScalingDownConsumers',
-        `reset ${reset.requestId}: scaling ${deploymentName} from ${deployment.replicas} to 0`,
-      );
-    }
-    if (heldFor !== reset.requestId || deployment.replicas !== 0)
-      await deps.deployments.scale(namespace, deploymentName, 0);
-  }
+  const timeoutSeconds = reset.timeoutSeconds ?? DEFAULT_RESET_TIMEOUT_SECONDS;
+  const deadline = Date.parse(progress.startedAt) + timeoutSeconds * 1000;
+  const prefix = `reset ${reset.requestId}`;
 
-  // 2. Offsets of a group are only written while it has no members.
-  const group = await deps.groups.describe(consumer.groupId, consumer.topics);
-  const empty = group.state === 'Empty' || group.state === 'Dead';
-  if (!empty) {
-    // Someone scaled the consumers back up after the plan was fixed: wait again.
-    if (progress.phase === 'WritingOffsets') progress = { ...progress, phase: 'ScalingDown' };
-    const waitedMs = now.getTime() - Date.parse(progress.startedAt);
-    const timeoutMs = (reset.timeoutSeconds ?? DEFAULT_RESET_TIMEOUT_SECONDS) * 1000;
-    const members = group.members.map((m) => `${m.clientId}@${m.clientHost}`).join(', ');
-    if (waitedMs >= timeoutMs) {
-      record('Failed');
-      status.resetInProgress = null;
-      const message = `reset ${reset.requestId}: group ${consumer.groupId} is still ${group.state} with ${group.members.length} member(s) (${members}) after ${Math.round(waitedMs / 1000)}s; offsets unchanged, replicas restored`;
-      await deps.event('Warning', ResetReason.GroupNotEmpty, message);
-      return {
-        status,
-        condition: { status: 'False', reason: ResetReason.GroupNotEmpty, message },
-        requeueAfterMs: 0,
-      };
-    }
+  const fail = async (condition: ResetCondition): Promise<ResetOutcome> => {
+    const written = progress.written ?? [];
+    const message = `${condition.message}; ${
+      written.length ? `offsets written before it stopped: ${describePlan(written)}` : 'offsets unchanged'
+    }${status.heldForReset ? '; replicas restored' : ''}`;
+    status.resetHistory = recordOutcome(history, reset, 'Failed', now, {
+      condition: { ...condition, message },
+      written,
+    });
+    status.resetInProgress = null;
+    await deps.event('Warning', condition.reason, message);
+    // Failed for good, so nothing more is written: the replicas go back now, not a reconcile later.
+    const released = await releaseUnlessOpen(namespace, consumer, status, undefined, deps);
+    return { status: released, condition: { ...condition, message }, requeueAfterMs: 0 };
+  };
+  const inProgress = (message: string, requeueAfterMs: number): ResetOutcome => {
     status.resetInProgress = progress;
     return {
       status,
-      condition: {
-        status: 'Unknown',
-        reason: ResetReason.InProgress,
-        message: `reset ${reset.requestId}: waiting for group ${consumer.groupId} to be Empty (${group.state}, ${group.members.length} member(s))`,
-      },
-      requeueAfterMs: RESET_POLL_MS,
+      condition: { status: 'Unknown', reason: ResetReason.InProgress, message: `${prefix}: ${message}` },
+      requeueAfterMs,
     };
-  }
+  };
 
-  // 3. Fix the plan before writing anything: a shiftBy planned twice would shift twice.
-  if (progress.phase === 'ScalingDown' || !progress.partitions) {
-    const plan = await planOrRefuse(consumer, reset.to, deps, now);
-    if ('refused' in plan) {
-      record('Failed');
-      status.resetInProgress = null;
-      return { status, condition: plan.refused, requeueAfterMs: 0 };
-    }
-    status.resetInProgress = { ...progress, phase: 'WritingOffsets', partitions: plan.partitions };
+  const succeed = async (partitions: PartitionReset[]): Promise<ResetOutcome> => {
+    status.lastReset = {
+      requestId: reset.requestId,
+      mode: 'Execute',
+      completedAt: now.toISOString(),
+      partitions,
+    };
+    status.resetInProgress = null;
+    status.resetHistory = recordOutcome(history, reset, 'Succeeded', now);
     await deps.event(
       'Normal',
-      'GroupEmpty',
-      `reset ${reset.requestId}: group ${consumer.groupId} is Empty; plan ${describePlan(plan.partitions)}`,
+      'OffsetsWritten',
+      `${prefix} for ${consumer.groupId}: ${describePlan(partitions)}`,
     );
     return {
       status,
       condition: {
-        status: 'Unknown',
-        reason: ResetReason.InProgress,
-        message: `reset ${reset.requestId}: writing ${plan.partitions.length} offset(s)`,
+        status: 'True',
+        reason: ResetReason.OffsetsReset,
+        message: `${prefix}: ${partitions.length} offset(s) of group ${consumer.groupId} written`,
       },
+      // The replicas come back in the next reconcile, after this status is stored.
       requeueAfterMs: 0,
     };
+  };
+
+  if (now.getTime() >= deadline) {
+    return fail({
+      status: 'False',
+      reason: ResetReason.DeadlineExceeded,
+      message: `${prefix}: not finished within ${timeoutSeconds}s (${progress.phase}${progress.lastError ? `: ${progress.lastError}` : ''})`,
+    });
   }
 
-  // 4. Write the fixed plan (idempotent: concrete offsets) and record the result.
-  await deps.groups.commit(consumer.groupId, progress.partitions);
-  status.lastReset = {
+  try {
+    if (progress.phase === 'Validating') {
+      // 1. A plan now proves the topics, partitions, target and Kafka's permissions; it is not kept
+      //    (offsets move until the group is Empty).
+      await deps.groups.plan(consumer.groupId, consumer.topics, reset.to, now);
+      if (deploymentName) {
+        const deployment = await deps.deployments.get(namespace, deploymentName);
+        if (!deployment) {
+          return fail({
+            status: 'False',
+            reason: ResetReason.DeploymentNotFound,
+            message: `${prefix}: consumer Deployment ${namespace}/${deploymentName} not found`,
+          });
+        }
+        // Recorded in the status before anything is scaled: the status write comes first.
+        status.heldForReset = {
+          requestId: reset.requestId,
+          deployment: deploymentName,
+          replicas: deployment.replicas,
+        };
+      }
+      progress = { ...progress, phase: 'ScalingDown', lastError: undefined };
+      return inProgress(`validated; holding the consumers at 0`, 0);
+    }
+
+    // 2. Hold (again, if someone scaled them up meanwhile).
+    if (deploymentName) {
+      const held = await holdConsumer(namespace, deploymentName, reset.requestId, deps);
+      if (!held) {
+        return fail({
+          status: 'False',
+          reason: ResetReason.DeploymentNotFound,
+          message: `${prefix}: consumer Deployment ${namespace}/${deploymentName} not found`,
+        });
+      }
+      status.heldForReset = held;
+    }
+    const group = await deps.groups.describe(consumer.groupId, consumer.topics);
+    if (group.state !== 'Empty' && group.state !== 'Dead') {
+      const members = group.members.map((m) => `${m.clientId}@${m.clientHost}`).join(', ');
+      progress = {
+        ...progress,
+        // Offsets of a group are only written while it has no members.
+        phase: 'ScalingDown',
+        lastError: `waiting for group ${consumer.groupId} to be Empty: ${group.state} with ${group.members.length} member(s)${members ? ` (${members})` : ''}`,
+      };
+      return inProgress(progress.lastError!, RESET_POLL_MS);
+    }
+
+    // 3. Fix the plan before writing anything: a shiftBy planned twice would shift twice. Once
+    //    fixed it is never planned again, even if the group had members meanwhile.
+    if (!progress.partitions) {
+      const partitions = await deps.groups.plan(consumer.groupId, consumer.topics, reset.to, now);
+      progress = { ...progress, phase: 'WritingOffsets', partitions, lastError: undefined };
+      await deps.event(
+        'Normal',
+        'GroupEmpty',
+        `${prefix}: group ${consumer.groupId} is Empty; plan ${describePlan(partitions)}`,
+      );
+      return inProgress(`writing ${partitions.length} offset(s)`, 0);
+    }
+
+    // 4. Write the fixed plan (idempotent: concrete offsets) and record the result.
+    const { partitions } = progress;
+    progress = { ...progress, phase: 'WritingOffsets' };
+    await deps.groups.commit(consumer.groupId, partitions);
+    return await succeed(partitions);
+  } catch (err) {
+    if (err instanceof OffsetCommitError) progress = { ...progress, written: err.written };
+    const refused = refusal(err);
+    if (refused) return fail({ ...refused, message: `${prefix}: ${refused.message}` });
+    progress = { ...progress, lastError: (err as Error).message ?? String(err) };
+    return inProgress(
+      `retrying (${progress.phase}): ${progress.lastError}`,
+      Math.max(0, Math.min(RESET_RETRY_MS, deadline - now.getTime())),
+    );
+  }
+}
+
+function recordOutcome(
+  history: ResetHistoryEntry[],
+  reset: OffsetResetSpec,
+  outcome: 'Succeeded' | 'Failed',
+  now: Date,
+  failure?: { condition: ResetCondition; written?: PartitionReset[] },
+): ResetHistoryEntry[] {
+  const entry: ResetHistoryEntry = {
     requestId: reset.requestId,
-    mode,
-    completedAt: now.toISOString(),
-    partitions: progress.partitions,
+    mode: reset.mode ?? 'DryRun',
+    outcome,
+    at: now.toISOString(),
+    ...(failure
+      ? {
+          reason: failure.condition.reason,
+          message: failure.condition.message,
+          partitionsWritten: failure.written ?? [],
+        }
+      : {}),
   };
-  status.resetInProgress = null;
-  record('Succeeded');
-  await deps.event(
-    'Normal',
-    'OffsetsWritten',
-    `reset ${reset.requestId} for ${consumer.groupId}: ${describePlan(progress.partitions)}`,
-  );
-  return {
-    status,
-    condition: {
-      status: 'True',
-      reason: ResetReason.OffsetsReset,
-      message: `reset ${reset.requestId}: ${progress.partitions.length} offset(s) of group ${consumer.groupId} written`,
-    },
-    // The replicas come back in the next reconcile, after this status is stored.
-    requeueAfterMs: 0,
-  };
+  return [entry, ...history].slice(0, HISTORY_LIMIT);
 }
 
 /**
- * Restores the consumer Deployment when a reset holds it at 0 for any request other than
- * `openExecute` (the one still running, if any): from the replicas recorded in its annotation.
- * Needs only Kubernetes, so it also runs on deletion and while Kafka is away.
+ * Gives back the consumer replicas held for any request other than `openExecute`: the Deployment
+ * named in the spec, and the one the status recorded (they differ when the spec's deploymentRef
+ * changed). Clears the record once nothing is held. Needs only Kubernetes, so it also runs on
+ * deletion, for removed consumer entries, and while Kafka is away.
  */
-export async function releaseHeldDeployment(
+export async function releaseUnlessOpen(
   namespace: string,
-  consumer: ConsumerSpec,
+  consumer: Pick<ConsumerSpec, 'deploymentRef'>,
+  previous: ConsumerStatus,
   openExecute: string | undefined,
-  deps: Pick<OffsetResetDeps, 'deployments' | 'event'>,
-): Promise<{ deployment?: DeploymentView; released: boolean }> {
-  const name = consumer.deploymentRef?.name;
-  const deployment = name ? await deps.deployments.get(namespace, name) : undefined;
-  const heldFor = deployment?.annotations[RESET_REQUEST_ANNOTATION];
-  if (!name || !deployment || heldFor === undefined || heldFor === openExecute)
-    return { deployment, released: false };
-  const replicas = Number(deployment.annotations[RESET_REPLICAS_ANNOTATION] ?? '1');
-  await deps.deployments.scale(namespace, name, replicas);
-  await deps.deployments.annotate(namespace, name, {
-    [RESET_REQUEST_ANNOTATION]: null,
-    [RESET_REPLICAS_ANNOTATION]: null,
-  });
-  await deps.event(
-    'Normal',
-    'ReplicasRestored',
-    `${name} restored to ${replicas} replica(s) after reset ${heldFor}`,
+  deps: HoldDeps,
+): Promise<ConsumerStatus> {
+  const status: ConsumerStatus = { ...previous };
+  const recorded = previous.heldForReset;
+  const names = new Set(
+    [consumer.deploymentRef?.name, recorded?.deployment].filter((n): n is string => !!n),
   );
-  return { deployment: { ...deployment, replicas }, released: true };
-}
-
-async function planOrRefuse(
-  consumer: ConsumerSpec,
-  target: ResetTarget,
-  deps: OffsetResetDeps,
-  now: Date,
-): Promise<{ partitions: PartitionReset[] } | { refused: ResetCondition }> {
-  try {
-    return { partitions: await deps.groups.plan(consumer.groupId, consumer.topics, target, now) };
-  } catch (err) {
-    if (err instanceof RangeError) {
-      return { refused: { status: 'False', reason: ResetReason.InvalidTarget, message: err.message } };
-    }
-    throw err;
+  for (const name of names) {
+    await releaseConsumer(
+      namespace,
+      name,
+      openExecute,
+      recorded?.deployment === name ? recorded : undefined,
+      deps,
+    );
   }
+  if (recorded && recorded.requestId !== openExecute) delete status.heldForReset;
+  return status;
 }

@@ -1,8 +1,7 @@
 import { Conditions, Reason } from './conditions.js';
-import { reconcileConsumers } from './consumer-controller.js';
+import { reconcileConsumers, releaseAllHeld } from './consumer-controller.js';
 import type { ConsumerDeps } from './consumer-controller.js';
 import { ReconcileError } from './errors.js';
-import { releaseHeldDeployment } from './offset-reset-controller.js';
 import type { ProductPipeline, ProductPipelineStatus, RecordEvent } from './pipeline-types.js';
 import type { RelayOutcome } from './relay-scaling-controller.js';
 import { deleteTopics, reconcileTopics } from './topic-controller.js';
@@ -80,6 +79,8 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
 
   const failures: unknown[] = [];
   let requeueAfterMs = RESYNC_MS;
+  /** An offset reset in progress keeps its own cadence, whatever else fails meanwhile. */
+  let resetRequeueMs: number | undefined;
   const soonest = (ms: number | undefined) => {
     if (ms !== undefined) requeueAfterMs = Math.min(requeueAfterMs, ms);
   };
@@ -105,7 +106,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     );
   }
 
-  if (pipeline.spec.consumers?.length) {
+  if (pipeline.spec.consumers?.length || pipeline.status?.consumers?.length) {
     const consumers = await reconcileConsumers(pipeline, deps.consumers);
     status.consumers = consumers.consumers;
     if (consumers.resetCondition) {
@@ -113,6 +114,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
       conditions.set('OffsetResetSucceeded', c.status, c.reason, c.message);
     }
     if (consumers.error) failures.push(consumers.error);
+    resetRequeueMs = consumers.requeueAfterMs;
     soonest(consumers.requeueAfterMs);
     soonest(STATUS_REFRESH_MS);
   }
@@ -143,7 +145,9 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
       .catch(() => undefined); // an Event is best effort; the status already says it
   }
   const retryable = failures.find((f) => !(f instanceof ReconcileError && f.terminal));
-  if (retryable) throw retryable;
+  // Thrown, a failure would put the key on the queue's growing backoff (up to minutes), and a
+  // reset's deadline would pass unnoticed by that much; the status above already says what failed.
+  if (retryable && resetRequeueMs === undefined) throw retryable;
   // A terminal failure waits for a spec change, but the other concerns keep their poll.
   return { requeueAfterMs };
 }
@@ -153,13 +157,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
  * topics whose deletionPolicy is Delete (never any other), forget the relay's scaling state.
  */
 async function finalize(pipeline: ProductPipeline, deps: PipelineDeps): Promise<void> {
-  for (const consumer of pipeline.spec.consumers ?? []) {
-    await releaseHeldDeployment(pipeline.metadata.namespace, consumer, undefined, {
-      deployments: deps.consumers.deployments,
-      event: (type, reason, message) =>
-        deps.pipelines.recordEvent(pipeline, type, reason, message).catch(() => undefined),
-    });
-  }
+  await releaseAllHeld(pipeline, deps.consumers);
   await deleteTopics(pipeline, deps.topics);
   deps.relay.forget(pipeline);
   await deps.pipelines.setFinalizers(

@@ -98,13 +98,35 @@ export interface ResetRecord {
   partitions: PartitionReset[];
 }
 
+/**
+ * What an Execute holds down, recorded before the first scale-down: with it, a consumer entry or a
+ * whole pipeline removed mid-reset still tells the operator which replicas to give back.
+ */
+export interface HeldConsumer {
+  /** The reset holding it. */
+  requestId: string;
+  deployment: string;
+  /** spec.replicas before the hold. */
+  replicas: number;
+  /** A KEDA ScaledObject targeting the Deployment is paused instead (paused-replicas "0"). */
+  scaledObject?: string;
+}
+
 /** An Execute in progress: where a new leader picks the procedure up. */
 export interface ResetInProgress {
   requestId: string;
-  /** ScalingDown: waiting for the group to empty; WritingOffsets: plan fixed, offsets being written. */
-  phase: 'ScalingDown' | 'WritingOffsets';
+  /**
+   * Validating: plan and probes before anything is scaled; ScalingDown: held, waiting for the group
+   * to empty; WritingOffsets: plan fixed, offsets being written.
+   */
+  phase: 'Validating' | 'ScalingDown' | 'WritingOffsets';
+  /** The one deadline (timeoutSeconds) of every phase is measured from here. */
   startedAt: string;
   partitions?: PartitionReset[];
+  /** Partitions Kafka has confirmed written so far (a commit interrupted part-way). */
+  written?: PartitionReset[];
+  /** The last error a phase is retrying, so the status says why it waits. */
+  lastError?: string;
 }
 
 export interface ResetHistoryEntry {
@@ -112,6 +134,11 @@ export interface ResetHistoryEntry {
   mode: 'DryRun' | 'Execute';
   outcome: 'Succeeded' | 'Failed';
   at: string;
+  /** Failed only: the condition reason and message. */
+  reason?: string;
+  message?: string;
+  /** Failed only: exactly the partitions written before it failed (none = offsets untouched). */
+  partitionsWritten?: PartitionReset[];
 }
 
 export interface ConsumerStatus {
@@ -122,6 +149,8 @@ export interface ConsumerStatus {
   members?: number;
   lastReset?: ResetRecord;
   resetInProgress?: ResetInProgress | null;
+  /** Recorded before the first scale-down, cleared once the replicas are given back. */
+  heldForReset?: HeldConsumer;
   /** The requests already handled (newest first, bounded): a requestId in here never runs again. */
   resetHistory?: ResetHistoryEntry[];
 }

@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { describeLag } from '@shopstream/shared';
+import { OffsetCommitError, ResetRefusedError } from '../controllers/errors.js';
 import type { PartitionReset, ResetTarget } from '../controllers/pipeline-types.js';
 import { planOffsetReset } from './offset-plan.js';
 
@@ -54,40 +55,97 @@ export class ConsumerGroupAdmin {
     };
   }
 
-  plan(groupId: string, topics: string[], target: ResetTarget, now?: Date): Promise<PartitionReset[]> {
-    return this.ready().then((admin) => planOffsetReset(admin, groupId, topics, target, now));
+  /**
+   * The reset plan, which is also its validation: every topic exists, the target fits them, and
+   * Kafka lets the operator read the group and the topics. Refusals are ResetRefusedError (or
+   * RangeError for the target); anything else is an error worth retrying.
+   */
+  async plan(groupId: string, topics: string[], target: ResetTarget, now?: Date): Promise<PartitionReset[]> {
+    const admin = await this.ready();
+    return refuseDenials(async () => {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length)
+        throw new ResetRefusedError('TopicNotFound', `topic(s) ${missing.join(', ')} do not exist`);
+      return planOffsetReset(admin, groupId, topics, target, now);
+    });
   }
 
   /**
    * Commits the planned (concrete) offsets for the group, which must have no members, and reads
-   * them back: a write Kafka did not keep is an error, not a success.
+   * them back: a write Kafka did not keep is an error, not a success. One that stops part-way says
+   * exactly which partitions hold their planned offset (OffsetCommitError.written).
    */
   async commit(groupId: string, plan: PartitionReset[]): Promise<void> {
     const admin = await this.ready();
     const byTopic = new Map<string, PartitionReset[]>();
     for (const p of plan) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
-    for (const [topic, partitions] of byTopic) {
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: partitions.map((p) => ({ partition: p.partition, offset: p.newOffset })),
+    const confirmed: PartitionReset[] = [];
+    try {
+      await refuseDenials(async () => {
+        for (const [topic, partitions] of byTopic) {
+          await admin.setOffsets({
+            groupId,
+            topic,
+            partitions: partitions.map((p) => ({ partition: p.partition, offset: p.newOffset })),
+          });
+          confirmed.push(...partitions);
+        }
       });
+    } catch (err) {
+      // The topic whose write failed may have been written anyway (an ack lost): ask Kafka.
+      const written = await this.holding(groupId, plan).catch(() => confirmed);
+      if (err instanceof ResetRefusedError) throw err;
+      throw new OffsetCommitError(
+        written,
+        `writing offsets of group ${groupId} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    const stored = await admin.fetchOffsets({ groupId, topics: [...byTopic.keys()] });
-    for (const p of plan) {
-      const now = stored
-        .find((t) => t.topic === p.topic)
-        ?.partitions.find((x) => x.partition === p.partition);
-      if (now?.offset !== p.newOffset) {
-        throw new Error(
-          `offset of ${p.topic}[${p.partition}] for group ${groupId} reads ${now?.offset ?? 'nothing'} after writing ${p.newOffset}`,
-        );
-      }
+    const written = await this.holding(groupId, plan);
+    const missed = plan.filter((p) => !written.includes(p));
+    if (missed.length) {
+      throw new OffsetCommitError(
+        written,
+        `offsets of ${missed.map((p) => `${p.topic}[${p.partition}]`).join(', ')} for group ${groupId} do not read back as written`,
+      );
     }
+  }
+
+  /** The partitions of `plan` whose committed offset is the planned one. */
+  private async holding(groupId: string, plan: PartitionReset[]): Promise<PartitionReset[]> {
+    const admin = await this.ready();
+    const topics = [...new Set(plan.map((p) => p.topic))];
+    const stored = await admin.fetchOffsets({ groupId, topics });
+    return plan.filter(
+      (p) =>
+        stored.find((t) => t.topic === p.topic)?.partitions.find((x) => x.partition === p.partition)
+          ?.offset === p.newOffset,
+    );
   }
 
   async close(): Promise<void> {
     if (this.connected) await this.admin.disconnect();
     this.connected = false;
+  }
+}
+
+const DENIALS = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+]);
+
+/** Kafka's ACL denials are refusals (no retry fixes them); other errors pass through unchanged. */
+async function refuseDenials<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const type = (err as { type?: string }).type;
+    if (type && DENIALS.has(type))
+      throw new ResetRefusedError('Forbidden', `Kafka denied it: ${type} (${(err as Error).message})`, {
+        cause: err,
+      });
+    throw err;
   }
 }

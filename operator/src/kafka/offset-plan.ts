@@ -42,9 +42,11 @@ export async function planOffsetReset(
   now: Date = new Date(),
 ): Promise<PartitionPlan[]> {
   const committed = await admin.fetchOffsets({ groupId, topics });
+  const ends = new Map<string, Awaited<ReturnType<Admin['fetchTopicOffsets']>>>();
+  for (const topic of topics) ends.set(topic, await admin.fetchTopicOffsets(topic));
+  if ('offsets' in target) refuseMissingPartitions(target.offsets, ends);
   const plans: PartitionPlan[] = [];
   for (const topic of topics) {
-    const ends = await admin.fetchTopicOffsets(topic);
     const current = new Map(
       (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
         p.partition,
@@ -62,7 +64,7 @@ export async function planOffsetReset(
       const found = await admin.fetchTopicOffsetsByTimestamp(topic, at);
       byTime = new Map(found.map((f) => [f.partition, f.offset]));
     }
-    for (const e of ends.sort((a, b) => a.partition - b.partition)) {
+    for (const e of [...ends.get(topic)!].sort((a, b) => a.partition - b.partition)) {
       const [low, high] = [BigInt(e.low), BigInt(e.high)];
       const old = current.get(e.partition) ?? null;
       let next: bigint;
@@ -86,4 +88,25 @@ export async function planOffsetReset(
     }
   }
   return plans;
+}
+
+/**
+ * Per-partition targets must name partitions that exist: silently skipping a typo would report a
+ * reset that moved nothing. One without a topic must exist in at least one of the topics.
+ * @throws RangeError naming the first one that does not.
+ */
+function refuseMissingPartitions(
+  offsets: { topic?: string; partition: number }[],
+  ends: Map<string, { partition: number }[]>,
+): void {
+  for (const o of offsets) {
+    const topics = o.topic === undefined ? [...ends.keys()] : [o.topic];
+    const found = topics.some((t) => ends.get(t)?.some((e) => e.partition === o.partition));
+    if (!found)
+      throw new RangeError(
+        o.topic !== undefined && !ends.has(o.topic)
+          ? `topic ${o.topic} is not one of the consumer's topics (${[...ends.keys()].join(', ')})`
+          : `no partition ${o.partition} in ${topics.join(', ')}`,
+      );
+  }
 }

@@ -292,8 +292,8 @@ describe('offset resets by the operator', () => {
       },
       { description: 'OffsetResetSucceeded=False', timeoutMs: 30_000 },
     );
-    expect(failed.reason).toBe('GroupNotEmpty');
-    expect(failed.message).toMatch(/still Stable with 2 member\(s\)/);
+    expect(failed.reason).toBe('DeadlineExceeded');
+    expect(failed.message).toMatch(/waiting for group .* to be Empty: Stable with 2 member\(s\)/);
     await waitFor(released, { description: 'the consumer Deployment back at 2 replicas', timeoutMs: 30_000 });
     kubelet.hold(false);
     await kubelet.settled(2);

@@ -55,6 +55,17 @@ export function pipelines(kc: KubeConfig, namespace: string) {
         plural,
         name,
       })) as ProductPipeline,
+    delete: (name: string) =>
+      custom.deleteNamespacedCustomObject({ group, version, namespace, plural, name }),
+    /** Whether the object still exists (a deleted one stays while finalizers remain). */
+    exists: async (name: string) =>
+      custom.getNamespacedCustomObject({ group, version, namespace, plural, name }).then(
+        () => true,
+        (err: { code?: number }) => {
+          if (err.code === 404) return false;
+          throw err;
+        },
+      ),
     /** A JSON merge patch of the spec. */
     patchSpec: (name: string, spec: object) =>
       custom.patchNamespacedCustomObject(
@@ -92,7 +103,11 @@ export async function createDeployment(kc: KubeConfig, namespace: string, name: 
 
 export async function deploymentOf(kc: KubeConfig, namespace: string, name: string) {
   const d = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace, name });
-  return { replicas: d.spec?.replicas ?? 0, annotations: d.metadata?.annotations ?? {} };
+  return {
+    replicas: d.spec?.replicas ?? 0,
+    annotations: d.metadata?.annotations ?? {},
+    generation: d.metadata?.generation,
+  };
 }
 
 /**
