@@ -4,10 +4,13 @@ import type { Condition } from './pipeline-types.js';
 export const Reason = {
   Reconciled: 'Reconciled',
   TopicsReady: 'TopicsReady',
+  TopicsNotReady: 'TopicsNotReady',
   Paused: 'Paused',
   InvalidSpec: 'InvalidSpec',
   KafkaUnavailable: 'KafkaUnavailable',
   KubernetesUnavailable: 'KubernetesUnavailable',
+  Forbidden: 'Forbidden',
+  PauseAnnotation: 'PauseAnnotation',
   PartitionDecreaseRefused: 'PartitionDecreaseRefused',
 } as const;
 
@@ -36,6 +39,11 @@ export class Conditions {
       observedGeneration: this.generation,
       lastTransitionTime: old && old.status === status ? old.lastTransitionTime : this.now().toISOString(),
     });
+  }
+
+  /** Drops a condition whose concern is no longer in the spec: a stale one would say something false. */
+  remove(type: string): void {
+    this.byType.delete(type);
   }
 
   get(type: string): Condition | undefined {

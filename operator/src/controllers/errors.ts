@@ -48,3 +48,22 @@ export class OffsetCommitError extends Error {
     this.name = 'OffsetCommitError';
   }
 }
+
+/**
+ * The condition reason for an error a concern did not classify itself: Kubernetes API refusals and
+ * outages get their own reasons, so a missing RBAC rule never reads as "Kafka unavailable".
+ * Recognised by shape (an HTTP status with body and headers, as client-node's ApiException has;
+ * client-node's fetch failures; kafkajs' error names), keeping the controllers free of adapters.
+ */
+export function reasonForError(err: unknown, fallback: string): string {
+  if (err instanceof ReconcileError) return err.reason;
+  if (err instanceof ResetRefusedError) return err.reason;
+  const e = err as { code?: unknown; body?: unknown; headers?: unknown; name?: unknown };
+  if (typeof e?.code === 'number' && 'body' in e && 'headers' in e) {
+    if (e.code === 401 || e.code === 403) return Reason.Forbidden;
+    return Reason.KubernetesUnavailable;
+  }
+  if (e?.name === 'FetchError' || e?.name === 'AbortError') return Reason.KubernetesUnavailable;
+  if (typeof e?.name === 'string' && e.name.startsWith('KafkaJS')) return Reason.KafkaUnavailable;
+  return fallback;
+}

@@ -171,18 +171,19 @@ async function executeStep(
 
   const fail = async (condition: ResetCondition): Promise<ResetOutcome> => {
     const written = progress.written ?? [];
+    // Failed for good, so nothing more is written: the replicas go back now, not a reconcile later.
+    const { restored } = await release(namespace, consumer, status, undefined, deps);
     const message = `${condition.message}; ${
       written.length ? `offsets written before it stopped: ${describePlan(written)}` : 'offsets unchanged'
-    }${status.heldForReset ? '; replicas restored' : ''}`;
+    }${restored ? '; replicas restored' : ''}`;
     status.resetHistory = recordOutcome(history, reset, 'Failed', now, {
       condition: { ...condition, message },
       written,
     });
     status.resetInProgress = null;
+    delete status.heldForReset;
     await deps.event('Warning', condition.reason, message);
-    // Failed for good, so nothing more is written: the replicas go back now, not a reconcile later.
-    const released = await releaseUnlessOpen(namespace, consumer, status, undefined, deps);
-    return { status: released, condition: { ...condition, message }, requeueAfterMs: 0 };
+    return { status, condition: { ...condition, message }, requeueAfterMs: 0 };
   };
   const inProgress = (message: string, requeueAfterMs: number): ResetOutcome => {
     status.resetInProgress = progress;
@@ -343,19 +344,26 @@ export async function releaseUnlessOpen(
   deps: HoldDeps,
 ): Promise<ConsumerStatus> {
   const status: ConsumerStatus = { ...previous };
-  const recorded = previous.heldForReset;
+  await release(namespace, consumer, status, openExecute, deps);
+  return status;
+}
+
+async function release(
+  namespace: string,
+  consumer: Pick<ConsumerSpec, 'deploymentRef'>,
+  status: ConsumerStatus,
+  openExecute: string | undefined,
+  deps: HoldDeps,
+): Promise<{ restored: boolean }> {
+  const recorded = status.heldForReset;
   const names = new Set(
     [consumer.deploymentRef?.name, recorded?.deployment].filter((n): n is string => !!n),
   );
+  let restored = false;
   for (const name of names) {
-    await releaseConsumer(
-      namespace,
-      name,
-      openExecute,
-      recorded?.deployment === name ? recorded : undefined,
-      deps,
-    );
+    const held = recorded?.deployment === name ? recorded : undefined;
+    if (await releaseConsumer(namespace, name, openExecute, held, deps)) restored = true;
   }
   if (recorded && recorded.requestId !== openExecute) delete status.heldForReset;
-  return status;
+  return { restored };
 }

@@ -1,7 +1,7 @@
 import { Conditions, Reason } from './conditions.js';
 import { reconcileConsumers, releaseAllHeld } from './consumer-controller.js';
 import type { ConsumerDeps } from './consumer-controller.js';
-import { ReconcileError } from './errors.js';
+import { ReconcileError, reasonForError } from './errors.js';
 import type { ProductPipeline, ProductPipelineStatus, RecordEvent } from './pipeline-types.js';
 import type { RelayOutcome } from './relay-scaling-controller.js';
 import { deleteTopics, reconcileTopics } from './topic-controller.js';
@@ -37,9 +37,6 @@ export interface PipelineDeps {
 
 export type ReconcileResult = { requeueAfterMs?: number };
 
-const reasonOf = (err: unknown, fallback: string): string =>
-  err instanceof ReconcileError ? err.reason : fallback;
-
 /**
  * Level-based reconcile of one ProductPipeline key ("namespace/name"): re-read the object, then
  * each concern in turn — topics, relay scaling, consumer groups (state, lag, offset resets) — each
@@ -63,19 +60,19 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
   }
   const generation = pipeline.metadata.generation ?? 0;
   const previous = pipeline.status?.conditions ?? [];
-  const conditions = new Conditions(generation, previous);
-  const status: ProductPipelineStatus = { ...pipeline.status, observedGeneration: generation };
 
   if (pipeline.metadata.annotations?.[PAUSE_ANNOTATION] === 'true') {
-    conditions.set(
-      'Ready',
-      previous.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
-      Reason.Paused,
-      'reconciliation paused by annotation',
-    );
-    await deps.pipelines.patchStatus(namespace, name, { ...status, conditions: conditions.toList() });
+    // Nothing of this generation was acted on: observedGeneration and the other conditions stay.
+    const paused = new Conditions(pipeline.status?.observedGeneration ?? 0, previous);
+    if (paused.get('Paused')?.status !== 'True') {
+      paused.set('Paused', 'True', Reason.PauseAnnotation, `reconciliation paused by ${PAUSE_ANNOTATION}`);
+      await deps.pipelines.patchStatus(namespace, name, { ...pipeline.status, conditions: paused.toList() });
+    }
     return {};
   }
+  const conditions = new Conditions(generation, previous);
+  conditions.remove('Paused');
+  const status: ProductPipelineStatus = { ...pipeline.status, observedGeneration: generation };
 
   const failures: unknown[] = [];
   let requeueAfterMs = RESYNC_MS;
@@ -89,7 +86,12 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     status.topics = await reconcileTopics(pipeline, deps.topics, conditions);
   } catch (err) {
     failures.push(err);
-    conditions.set('TopicsReady', 'False', reasonOf(err, Reason.KafkaUnavailable), (err as Error).message);
+    conditions.set(
+      'TopicsReady',
+      'False',
+      reasonForError(err, Reason.KafkaUnavailable),
+      (err as Error).message,
+    );
   }
 
   try {
@@ -101,11 +103,17 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     conditions.set(
       'RelayScaled',
       'False',
-      reasonOf(err, Reason.KubernetesUnavailable),
+      reasonForError(err, Reason.KubernetesUnavailable),
       (err as Error).message,
     );
   }
 
+  // Conditions only for concerns present in the spec: a removed relay is not "not scaled".
+  if (!pipeline.spec.relay) {
+    conditions.remove('RelayScaled');
+    status.relay = null; // a merge patch removes a field only when told null
+  }
+  if (!pipeline.spec.consumers?.some((c) => c.offsetReset)) conditions.remove('OffsetResetSucceeded');
   if (pipeline.spec.consumers?.length || pipeline.status?.consumers?.length) {
     const consumers = await reconcileConsumers(pipeline, deps.consumers);
     status.consumers = consumers.consumers;
@@ -128,7 +136,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     conditions.set(
       'Ready',
       'False',
-      reasonOf(firstFailure, Reason.KafkaUnavailable),
+      reasonForError(firstFailure, Reason.KafkaUnavailable),
       (firstFailure as Error).message,
     );
   else conditions.set('Ready', 'True', Reason.Reconciled, '');

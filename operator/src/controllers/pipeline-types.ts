@@ -159,7 +159,7 @@ export interface ProductPipelineStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   topics?: TopicStatus[];
-  relay?: RelayStatus;
+  relay?: RelayStatus | null;
   consumers?: ConsumerStatus[];
 }
 

@@ -34,17 +34,27 @@ export async function reconcileTopics(
   const topics = await factory(pipeline);
   const observed: TopicStatus[] = [];
   try {
-    for (const topic of desiredTopics(pipeline)) observed.push(await topics.ensureTopic(topic));
+    for (const topic of desiredTopics(pipeline)) {
+      try {
+        observed.push(await topics.ensureTopic(topic));
+      } catch (err) {
+        // The condition names the topic: with several, "connection refused" alone says too little.
+        if (err instanceof Error) err.message = `topic ${topic.name}: ${err.message}`;
+        throw err;
+      }
+    }
   } finally {
     await topics.close();
   }
-  const allReady = observed.every((t) => t.ready);
-  conditions.set(
-    'TopicsReady',
-    allReady ? 'True' : 'False',
-    Reason.TopicsReady,
-    `${observed.length} topic(s)`,
-  );
+  const notReady = observed.filter((t) => !t.ready).map((t) => t.name);
+  if (notReady.length)
+    conditions.set(
+      'TopicsReady',
+      'False',
+      Reason.TopicsNotReady,
+      `not ready yet: ${notReady.join(', ')} (${observed.length - notReady.length} of ${observed.length} ready)`,
+    );
+  else conditions.set('TopicsReady', 'True', Reason.TopicsReady, `${observed.length} topic(s) ready`);
   return observed;
 }
 

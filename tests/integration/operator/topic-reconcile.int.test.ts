@@ -157,10 +157,24 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
     });
     await reconcile();
     expect(await describe(events)).toMatch(/PartitionCount: 5/);
-    expect((await read()).status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Paused');
+    const paused = await read();
+    // Generation 3 was not acted on: observedGeneration stays 2, Ready keeps what it said.
+    expect(paused.metadata.generation).toBe(3);
+    expect(paused.status?.observedGeneration).toBe(2);
+    expect(paused.status?.conditions?.find((c) => c.type === 'Paused')).toMatchObject({
+      status: 'True',
+      reason: 'PauseAnnotation',
+    });
+    expect(paused.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      observedGeneration: 2,
+    });
     await annotate(null);
     await reconcile();
     expect(await describe(events)).toMatch(/PartitionCount: 6/);
+    const resumed = await read();
+    expect(resumed.status?.observedGeneration).toBe(3);
+    expect(resumed.status?.conditions?.map((c) => c.type)).not.toContain('Paused');
   });
 
   it('on delete, removes the topics whose policy is Delete, keeps the Retain ones, and releases the object', async () => {

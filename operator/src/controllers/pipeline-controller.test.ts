@@ -1,0 +1,145 @@
+import { FINALIZER, PAUSE_ANNOTATION, reconcilePipeline } from './pipeline-controller.js';
+import type { PipelineDeps } from './pipeline-controller.js';
+import type { ProductPipeline, ProductPipelineStatus } from './pipeline-types.js';
+
+/** A pipeline kept in memory and adapters that do what the test says: the conditions logic is under test. */
+function world(spec: Partial<ProductPipeline['spec']> = {}) {
+  const pipeline: ProductPipeline = {
+    apiVersion: 'shopstream.io/v1alpha1',
+    kind: 'ProductPipeline',
+    metadata: { name: 'p', namespace: 'ns', generation: 1, finalizers: [FINALIZER] },
+    spec: { kafka: { bootstrapServers: 'k:9092' }, topics: [{ name: 't', partitions: 1 }], ...spec },
+  };
+  const behaviour = {
+    topicError: undefined as Error | undefined,
+    topicReady: true,
+  };
+  const deps: PipelineDeps = {
+    pipelines: {
+      get: async () => structuredClone(pipeline),
+      patchStatus: async (_ns, _name, status: ProductPipelineStatus) => {
+        // A merge patch: null removes, anything else replaces.
+        const merged = { ...pipeline.status, ...status } as Record<string, unknown>;
+        for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
+        pipeline.status = merged as ProductPipelineStatus;
+      },
+      setFinalizers: async () => undefined,
+      recordEvent: async () => undefined,
+    },
+    topics: () => ({
+      ensureTopic: async (t) => {
+        if (behaviour.topicError) throw behaviour.topicError;
+        return { name: t.name, ready: behaviour.topicReady, partitions: t.partitions };
+      },
+      deleteTopic: async () => undefined,
+      close: async () => undefined,
+    }),
+    relay: {
+      reconcile: async (p, _previous, conditions) => {
+        conditions.set('RelayScaled', 'True', 'Scaled', 'ok');
+        return p.spec.relay ? { relay: { pendingEvents: 0 } } : {};
+      },
+      forget: () => undefined,
+    },
+    consumers: {
+      groups: () => {
+        throw new Error('no consumers in these tests');
+      },
+      deployments: {
+        get: async () => undefined,
+        scale: async () => undefined,
+        annotate: async () => undefined,
+      },
+      scaledObjects: { targeting: async () => undefined, annotate: async () => undefined },
+      recordEvent: async () => undefined,
+      now: () => new Date(),
+    },
+  };
+  const types = () => (pipeline.status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`);
+  return { pipeline, behaviour, deps, types };
+}
+
+describe('reconcilePipeline conditions', () => {
+  it('has conditions only for concerns in the spec: removing spec.relay drops RelayScaled and status.relay, and Ready recovers', async () => {
+    const w = world({ relay: { deploymentRef: { name: 'relay' } } });
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.types()).toEqual([
+      'Ready=True/Reconciled',
+      'RelayScaled=True/Scaled',
+      'TopicsReady=True/TopicsReady',
+    ]);
+    expect(w.pipeline.status?.relay).toEqual({ pendingEvents: 0 });
+    // Make RelayScaled False, as a failing relay concern would, then remove the relay from the spec.
+    w.pipeline.status!.conditions = w.pipeline.status!.conditions!.map((c) =>
+      c.type === 'RelayScaled' || c.type === 'Ready'
+        ? { ...c, status: 'False', reason: 'DeploymentNotFound' }
+        : c,
+    );
+    delete w.pipeline.spec.relay;
+    w.pipeline.metadata.generation = 2;
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.types()).toEqual(['Ready=True/Reconciled', 'TopicsReady=True/TopicsReady']);
+    expect(w.pipeline.status).not.toHaveProperty('relay');
+  });
+
+  it('while paused keeps observedGeneration and the other conditions, and says Paused; unpaused, Paused goes', async () => {
+    const w = world();
+    await reconcilePipeline('ns/p', w.deps);
+    w.pipeline.metadata.annotations = { [PAUSE_ANNOTATION]: 'true' };
+    w.pipeline.metadata.generation = 2;
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.pipeline.status?.observedGeneration).toBe(1);
+    expect(w.types()).toEqual([
+      'Paused=True/PauseAnnotation',
+      'Ready=True/Reconciled',
+      'TopicsReady=True/TopicsReady',
+    ]);
+    expect(w.pipeline.status?.conditions?.find((c) => c.type === 'Ready')?.observedGeneration).toBe(1);
+    w.pipeline.metadata.annotations = {};
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.pipeline.status?.observedGeneration).toBe(2);
+    expect(w.types()).toEqual(['Ready=True/Reconciled', 'TopicsReady=True/TopicsReady']);
+  });
+
+  it('names the topics that are not ready, and the topic whose call failed', async () => {
+    const w = world({
+      topics: [
+        { name: 'a', partitions: 1 },
+        { name: 'b', partitions: 1 },
+      ],
+    });
+    w.behaviour.topicReady = false;
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.pipeline.status?.conditions?.find((c) => c.type === 'TopicsReady')).toMatchObject({
+      status: 'False',
+      reason: 'TopicsNotReady',
+      message: 'not ready yet: a, b (0 of 2 ready)',
+    });
+    w.behaviour.topicError = Object.assign(new Error('connect ECONNREFUSED'), {
+      name: 'KafkaJSConnectionError',
+    });
+    await expect(reconcilePipeline('ns/p', w.deps)).rejects.toThrow('topic a: connect ECONNREFUSED');
+    expect(w.pipeline.status?.conditions?.find((c) => c.type === 'TopicsReady')).toMatchObject({
+      reason: 'KafkaUnavailable',
+      message: 'topic a: connect ECONNREFUSED',
+    });
+  });
+
+  it('gives Kubernetes errors their own reasons: 403 → Forbidden, a 503 or a failed request → KubernetesUnavailable', async () => {
+    const apiError = (code: number) =>
+      Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: {}, headers: {} });
+    const fetchFailed = Object.assign(new Error('request to https://10.0.0.1/apis failed'), {
+      name: 'FetchError',
+    });
+    for (const [err, reason] of [
+      [apiError(403), 'Forbidden'],
+      [apiError(503), 'KubernetesUnavailable'],
+      [fetchFailed, 'KubernetesUnavailable'],
+    ] as const) {
+      const w = world();
+      w.behaviour.topicError = err;
+      await expect(reconcilePipeline('ns/p', w.deps)).rejects.toThrow();
+      expect(w.types()).toEqual([`Ready=False/${reason}`, `TopicsReady=False/${reason}`]);
+    }
+  });
+});
