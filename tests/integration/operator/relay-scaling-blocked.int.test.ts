@@ -1,4 +1,5 @@
 import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { OutboxBacklogReader, PENDING_COUNT_SQL } from '@shopstream/operator';
 import { OutboxStore } from '@shopstream/relay';
@@ -8,14 +9,14 @@ import {
   infraEnv,
   insertEvents,
   installPipelineCrd,
-  kubeConfig,
   productSnapshot,
   randomNamespace,
   randomTopic,
   seedOutbox,
+  startPrivateKube,
   waitFor,
 } from '../../harness/index.js';
-import type { TestDatabase } from '../../harness/index.js';
+import type { PrivateKube, TestDatabase } from '../../harness/index.js';
 import { condition, createDeployment, deploymentOf, pipelines, startOperator } from './operator-fixture.js';
 import type { OperatorProcess } from './operator-fixture.js';
 
@@ -26,14 +27,17 @@ const SHARDS = 6;
  * while other products flow. Relay scaling must follow what flows: rows held behind a DEAD row, and
  * rows in backoff (or behind one), are no work more relays could do. Before, one DEAD product
  * ramped the relay to maxReplicas and kept it there. A real operator process reads a real outbox
- * and scales a relay Deployment on the real apiserver (an API object: no pods run).
+ * and scales a relay Deployment on a real kube-apiserver (an API object: no pods run). A private
+ * one: the ProductPipeline CRD is cluster-wide, and test files of other branches on the shared
+ * server install their own version of it, whose status schema would prune fields asserted here.
  */
 describe('relay scaling with a blocked backlog (DESIGN §9, one record refused by Kafka)', () => {
-  const kc = kubeConfig();
-  const core = kc.makeApiClient(CoreV1Api);
+  let kube: PrivateKube;
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let pp: ReturnType<typeof pipelines>;
   const namespace = randomNamespace('blocked');
   const topic = randomTopic('product.events');
-  const pp = pipelines(kc, namespace);
   const label = `${namespace}/shop`;
   const deadProduct = newId();
   const laterDeadProduct = newId();
@@ -73,6 +77,10 @@ describe('relay scaling with a blocked backlog (DESIGN §9, one record refused b
     );
 
   beforeAll(async () => {
+    kube = await startPrivateKube();
+    kc = kube.kubeConfig;
+    core = kc.makeApiClient(CoreV1Api);
+    pp = pipelines(kc, namespace);
     await installPipelineCrd(kc);
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     db = await createTestDatabase('blockedscaling');
@@ -130,7 +138,7 @@ describe('relay scaling with a blocked backlog (DESIGN §9, one record refused b
         },
       },
     });
-    operator = await startOperator(namespace, 'op-blocked');
+    operator = await startOperator(namespace, 'op-blocked', kube.kubeconfigPath);
   });
   afterAll(async () => {
     watching = false;
@@ -139,7 +147,7 @@ describe('relay scaling with a blocked backlog (DESIGN §9, one record refused b
     await operator?.exited;
     await sql?.end();
     await db?.drop();
-    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    await kube?.destroy();
   });
 
   it('one DEAD row + backlog behind it → replicas stay at what the claimable backlog needs; rows in backoff are not counted', async () => {
