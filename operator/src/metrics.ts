@@ -7,6 +7,7 @@ export class OperatorMetrics {
   readonly reconcileDuration: Histogram<'controller'>;
   readonly leader: Gauge;
   readonly relayDesiredReplicas: Gauge<'pipeline'>;
+  readonly relayMaxReplicas: Gauge<'pipeline'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -27,6 +28,12 @@ export class OperatorMetrics {
     this.relayDesiredReplicas = new Gauge({
       name: 'shopstream_operator_relay_desired_replicas',
       help: 'Relay replicas the operator wants for a pipeline (namespace/name), scale-down stabilization included',
+      labelNames: ['pipeline'] as const,
+      registers,
+    });
+    this.relayMaxReplicas = new Gauge({
+      name: 'shopstream_operator_relay_max_replicas',
+      help: 'Most relay replicas the operator scales a pipeline (namespace/name) to: spec.relay.scaling.maxReplicas, at most the shard count',
       labelNames: ['pipeline'] as const,
       registers,
     });

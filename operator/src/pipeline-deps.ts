@@ -38,11 +38,17 @@ export function createPipelineDeps(
     databaseUrl: (namespace, ref) => secrets.value(namespace, ref.name, ref.key),
     backlog: (url) => backlog.read(url),
     keda,
-    setDesiredReplicas: (pipeline, replicas) => {
-      const gauge = options.metrics?.relayDesiredReplicas;
-      if (!gauge) return;
-      if (replicas === undefined) gauge.remove({ pipeline: pipelineLabel(pipeline) });
-      else gauge.set({ pipeline: pipelineLabel(pipeline) }, replicas);
+    setReplicaMetrics: (pipeline, replicas) => {
+      const { metrics } = options;
+      if (!metrics) return;
+      const labels = { pipeline: pipelineLabel(pipeline) };
+      if (replicas === undefined) {
+        metrics.relayDesiredReplicas.remove(labels);
+        metrics.relayMaxReplicas.remove(labels);
+      } else {
+        metrics.relayDesiredReplicas.set(labels, replicas.desired);
+        metrics.relayMaxReplicas.set(labels, replicas.max);
+      }
     },
     recordEvent: (...args) => pipelines.recordEvent(...args),
     now,

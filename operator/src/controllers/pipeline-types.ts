@@ -78,6 +78,10 @@ export interface TopicStatus {
 export interface RelayStatus {
   pendingEvents?: number;
   oldestPendingAgeSeconds?: number;
+  /** PENDING rows held behind a DEAD row of their product (not in pendingEvents). */
+  blockedEvents?: number;
+  /** PENDING rows waiting for a retry time, theirs or an earlier row's (not in pendingEvents). */
+  retryingEvents?: number;
   desiredReplicas?: number;
   currentReplicas?: number;
   lastScaleTime?: string;

@@ -1,6 +1,12 @@
 import type { Conditions } from './conditions.js';
 import type { ProductPipeline, RecordEvent, RelayStatus } from './pipeline-types.js';
-import { ScaleDownStabilizer, recommendReplicas, scalingPolicy } from './relay-scaling.js';
+import {
+  ScaleDownStabilizer,
+  blockedBacklogMessage,
+  clampToShards,
+  recommendReplicas,
+  scalingPolicy,
+} from './relay-scaling.js';
 import type { Backlog, ScalingPolicy } from './relay-scaling.js';
 
 /** The relay Deployment's replicas (the scale subresource). */
@@ -18,13 +24,15 @@ export interface RelayScalingDeps {
     apply(pipeline: ProductPipeline, policy: ScalingPolicy): Promise<void>;
     remove(pipeline: ProductPipeline): Promise<void>;
   };
-  setDesiredReplicas(pipeline: ProductPipeline, replicas: number | undefined): void;
+  /** The operator's replica gauges of a pipeline; undefined removes them (not in Operator mode). */
+  setReplicaMetrics(pipeline: ProductPipeline, replicas: { desired: number; max: number } | undefined): void;
   recordEvent: RecordEvent;
   now(): Date;
 }
 
 export const RelayReason = {
   Scaled: 'Scaled',
+  BacklogBlocked: 'BacklogBlocked',
   ScalingDisabled: 'ScalingDisabled',
   KedaScaledObject: 'KedaScaledObject',
   DatabaseUnavailable: 'DatabaseUnavailable',
@@ -58,15 +66,31 @@ export class RelayScalingController {
     if (!relay) return {};
     const { deps } = this;
     const { namespace } = pipeline.metadata;
-    const policy = scalingPolicy(relay.scaling);
-    const requeueAfterMs = policy.pollIntervalSeconds * 1000;
+    const specPolicy = scalingPolicy(relay.scaling);
+    const requeueAfterMs = specPolicy.pollIntervalSeconds * 1000;
     const status: RelayStatus = { ...previous };
     const key = pipeline.metadata.uid ?? `${namespace}/${pipeline.metadata.name}`;
+
+    let backlog: Backlog | undefined;
+    let backlogError: string | undefined;
+    if (relay.databaseSecretRef) {
+      try {
+        backlog = await deps.backlog(await deps.databaseUrl(namespace, relay.databaseSecretRef));
+        status.pendingEvents = backlog.pending;
+        status.oldestPendingAgeSeconds = Math.round(backlog.oldestPendingAgeSeconds);
+        status.blockedEvents = backlog.blocked;
+        status.retryingEvents = backlog.retrying;
+      } catch (err) {
+        backlogError = (err as Error).message;
+      }
+    }
+    // Unknown shard count (database unreadable or never set up): the spec's bounds, unclamped.
+    const policy = clampToShards(specPolicy, backlog?.shardCount);
 
     if (policy.mode !== 'Keda') await deps.keda.remove(pipeline);
     if (policy.mode !== 'Operator') {
       this.stabilizers.delete(key);
-      deps.setDesiredReplicas(pipeline, undefined);
+      deps.setReplicaMetrics(pipeline, undefined);
     }
     if (policy.mode === 'Keda') {
       if (!relay.deploymentRef || !relay.databaseSecretRef) {
@@ -90,17 +114,6 @@ export class RelayScalingController {
       conditions.set('RelayScaled', 'True', RelayReason.ScalingDisabled, 'relay replicas are not managed');
     }
 
-    let backlog: Backlog | undefined;
-    let backlogError: string | undefined;
-    if (relay.databaseSecretRef) {
-      try {
-        backlog = await deps.backlog(await deps.databaseUrl(namespace, relay.databaseSecretRef));
-        status.pendingEvents = backlog.pending;
-        status.oldestPendingAgeSeconds = Math.round(backlog.oldestPendingAgeSeconds);
-      } catch (err) {
-        backlogError = (err as Error).message;
-      }
-    }
     if (policy.mode !== 'Operator') return { relay: status, requeueAfterMs };
 
     if (!relay.deploymentRef || !relay.databaseSecretRef) {
@@ -148,7 +161,7 @@ export class RelayScalingController {
       deps.now(),
     );
     status.desiredReplicas = desired;
-    deps.setDesiredReplicas(pipeline, desired);
+    deps.setReplicaMetrics(pipeline, { desired, max: policy.maxReplicas });
     if (desired !== current) {
       await deps.deployments.scale(namespace, relay.deploymentRef.name, desired);
       status.currentReplicas = desired;
@@ -166,12 +179,12 @@ export class RelayScalingController {
       recommended < desired
         ? `; scale-down to ${recommended} held for the ${policy.scaleDownStabilizationSeconds}s window`
         : '';
-    conditions.set(
-      'RelayScaled',
-      'True',
-      RelayReason.Scaled,
-      `${desired} replica(s) for ${backlog.pending} pending (target ${policy.targetPendingPerReplica} per replica, oldest ${status.oldestPendingAgeSeconds}s)${held}`,
-    );
+    const clamped =
+      policy.maxReplicas < specPolicy.maxReplicas ? `, max ${policy.maxReplicas}: the shard count` : '';
+    const scaled = `${desired} replica(s) for ${backlog.pending} claimable (target ${policy.targetPendingPerReplica} per replica, oldest ${status.oldestPendingAgeSeconds}s${clamped})${held}`;
+    const blocked = blockedBacklogMessage(backlog);
+    if (blocked) conditions.set('RelayScaled', 'True', RelayReason.BacklogBlocked, `${scaled}; ${blocked}`);
+    else conditions.set('RelayScaled', 'True', RelayReason.Scaled, scaled);
     return { relay: status, requeueAfterMs };
   }
 
@@ -180,6 +193,6 @@ export class RelayScalingController {
     this.stabilizers.delete(
       pipeline.metadata.uid ?? `${pipeline.metadata.namespace}/${pipeline.metadata.name}`,
     );
-    this.deps.setDesiredReplicas(pipeline, undefined);
+    this.deps.setReplicaMetrics(pipeline, undefined);
   }
 }

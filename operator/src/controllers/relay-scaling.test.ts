@@ -1,4 +1,19 @@
-import { ScaleDownStabilizer, recommendReplicas, scalingPolicy } from './relay-scaling.js';
+import {
+  ScaleDownStabilizer,
+  blockedBacklogMessage,
+  clampToShards,
+  recommendReplicas,
+  scalingPolicy,
+} from './relay-scaling.js';
+import type { Backlog } from './relay-scaling.js';
+
+/** A backlog of claimable rows only. */
+const claimable = (pending: number, oldestPendingAgeSeconds: number): Backlog => ({
+  pending,
+  oldestPendingAgeSeconds,
+  blocked: 0,
+  retrying: 0,
+});
 
 const policy = scalingPolicy({
   minReplicas: 1,
@@ -22,15 +37,67 @@ describe('recommendReplicas', () => {
     [10, 45, 8, 8], // ... never above max
     [0, 45, 2, 1], // no pending: age is irrelevant
   ])('pending %d, oldest %ds, current %d → %d', (pending, age, current, expected) => {
-    expect(recommendReplicas({ pending, oldestPendingAgeSeconds: age }, current, policy)).toBe(expected);
+    expect(recommendReplicas(claimable(pending, age), current, policy)).toBe(expected);
   });
 
   it('keeps minReplicas 0 possible and respects a higher floor', () => {
     const zero = scalingPolicy({ minReplicas: 0, maxReplicas: 4, targetPendingPerReplica: 10 });
-    expect(recommendReplicas({ pending: 0, oldestPendingAgeSeconds: 0 }, 2, zero)).toBe(0);
-    expect(recommendReplicas({ pending: 1, oldestPendingAgeSeconds: 0 }, 0, zero)).toBe(1);
+    expect(recommendReplicas(claimable(0, 0), 2, zero)).toBe(0);
+    expect(recommendReplicas(claimable(1, 0), 0, zero)).toBe(1);
     const floor = scalingPolicy({ minReplicas: 3, maxReplicas: 4 });
-    expect(recommendReplicas({ pending: 0, oldestPendingAgeSeconds: 0 }, 4, floor)).toBe(3);
+    expect(recommendReplicas(claimable(0, 0), 4, floor)).toBe(3);
+  });
+});
+
+describe('relay scaling with a blocked backlog (DESIGN §9, one record refused by Kafka)', () => {
+  const deadEvent = '0193a000-0000-7000-8000-00000000dead';
+  const product = '0193a000-0000-7000-8000-0000000000aa';
+  const blocked = (rows: number, products = 1): Backlog => ({
+    ...claimable(150, 5),
+    blocked: rows,
+    retrying: 40,
+    firstBlocked: { productId: product, deadEventId: deadEvent, products },
+  });
+
+  it('recommends what the claimable rows need, however many rows wait behind a DEAD row or in backoff', () => {
+    const p = scalingPolicy({ minReplicas: 1, maxReplicas: 8, targetPendingPerReplica: 100 });
+    expect(recommendReplicas(blocked(100_000), 2, p)).toBe(2);
+    expect(recommendReplicas({ ...claimable(0, 0), blocked: 5000, retrying: 5000 }, 1, p)).toBe(1);
+  });
+
+  it('names the DEAD event and its product, and how many products wait', () => {
+    expect(blockedBacklogMessage(blocked(50))).toBe(
+      `50 row(s) held behind DEAD event ${deadEvent} of product ${product}; not counted for scaling: ` +
+        `more relays cannot move them (npx shopstream outbox requeue|skip ${deadEvent})`,
+    );
+    expect(blockedBacklogMessage(blocked(70, 3))).toMatch(
+      new RegExp(
+        `^70 row\\(s\\) of 3 products held behind DEAD events, the oldest DEAD event ${deadEvent} of product ${product};`,
+      ),
+    );
+  });
+
+  it('says nothing when no row is blocked: backoff alone heals with time', () => {
+    expect(blockedBacklogMessage({ ...claimable(10, 1), retrying: 500 })).toBeUndefined();
+  });
+});
+
+describe('clampToShards', () => {
+  const p = scalingPolicy({ minReplicas: 2, maxReplicas: 8 });
+
+  it('lowers maxReplicas to the shard count: a relay beyond it would own no shard', () => {
+    expect(clampToShards(p, 4)).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+    expect(recommendReplicas(claimable(100_000, 0), 1, clampToShards(p, 4))).toBe(4);
+  });
+
+  it('lowers minReplicas with it when the shard count is below both', () => {
+    expect(clampToShards(p, 1)).toMatchObject({ minReplicas: 1, maxReplicas: 1 });
+  });
+
+  it('keeps the spec when the shard count is higher or not known yet', () => {
+    expect(clampToShards(p, 64)).toEqual(p);
+    expect(clampToShards(p, 8)).toEqual(p);
+    expect(clampToShards(p, undefined)).toEqual(p);
   });
 });
 

@@ -23,9 +23,45 @@ export function scalingPolicy(spec: RelayScalingSpec = {}): ScalingPolicy {
   };
 }
 
+/**
+ * The outbox as relay scaling sees it. `pending` and its age count only rows a relay could claim
+ * now; the rest of the PENDING rows wait for something more relays cannot hasten.
+ */
 export interface Backlog {
+  /** PENDING rows that are due and not held behind an earlier DEAD or not-yet-due row of their product. */
   pending: number;
   oldestPendingAgeSeconds: number;
+  /** PENDING rows held behind a DEAD row of their product: they wait for a requeue or skip. */
+  blocked: number;
+  /** PENDING rows in backoff, or held behind one of their product that is: they wait for the clock. */
+  retrying: number;
+  /** The blocked product whose DEAD row is oldest, and how many products are blocked in all. */
+  firstBlocked?: { productId: string; deadEventId: string; products: number };
+  /** The outbox's SHARD_COUNT (relay_config); unknown until an API or relay has recorded it. */
+  shardCount?: number;
+}
+
+/**
+ * The policy a relay can use: a relay works only on shards it owns, so relays beyond the shard
+ * count would own none and idle; maxReplicas (and minReplicas with it) are clamped to it.
+ */
+export function clampToShards(policy: ScalingPolicy, shardCount: number | undefined): ScalingPolicy {
+  if (shardCount === undefined || shardCount >= policy.maxReplicas) return policy;
+  return { ...policy, maxReplicas: shardCount, minReplicas: Math.min(policy.minReplicas, shardCount) };
+}
+
+/**
+ * What the RelayScaled condition says about rows no relay will publish until a person acts;
+ * undefined when none are blocked.
+ */
+export function blockedBacklogMessage(backlog: Backlog): string | undefined {
+  if (backlog.blocked === 0 || !backlog.firstBlocked) return undefined;
+  const { productId, deadEventId, products } = backlog.firstBlocked;
+  const held =
+    products > 1
+      ? `${backlog.blocked} row(s) of ${products} products held behind DEAD events, the oldest DEAD event ${deadEventId} of product ${productId}`
+      : `${backlog.blocked} row(s) held behind DEAD event ${deadEventId} of product ${productId}`;
+  return `${held}; not counted for scaling: more relays cannot move them (npx shopstream outbox requeue|skip ${deadEventId})`;
 }
 
 /** Within 10% of the target per replica the relay is not resized (the HPA's default tolerance). */

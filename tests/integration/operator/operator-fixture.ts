@@ -18,11 +18,18 @@ export interface OperatorProcess extends ServiceProcess {
   metrics(): Promise<string>;
 }
 
-/** A real operator process watching one namespace (short leader-election times for failover tests). */
-export async function startOperator(namespace: string, identity: string): Promise<OperatorProcess> {
+/**
+ * A real operator process watching one namespace (short leader-election times for failover tests),
+ * on the shared API server unless `kubeconfig` names another (startPrivateKube).
+ */
+export async function startOperator(
+  namespace: string,
+  identity: string,
+  kubeconfig = infraEnv().kubeconfig,
+): Promise<OperatorProcess> {
   const port = await freePort();
   const proc = startService('operator/src/main.ts', {
-    KUBECONFIG: infraEnv().kubeconfig,
+    KUBECONFIG: kubeconfig,
     OPERATOR_NAMESPACE: namespace,
     WATCH_NAMESPACE: namespace,
     POD_NAME: identity,

@@ -288,7 +288,7 @@ describe('relay scaling by the operator', () => {
     expect(condition(await pp.get('shop'), 'RelayScaled')?.status).toBe('True');
   });
 
-  it('reads the backlog with the partial index on pending rows, not a scan of the outbox', async () => {
+  it('reads the backlog from the unpublished partition only, never the published outbox', async () => {
     await seedOutbox(sql, { topic, products: 2000, eventsPerProduct: 10 });
     await sql.query(
       `update outbox_event set status = 'PUBLISHED', published_at = now() where status = 'PENDING'`,
@@ -298,9 +298,9 @@ describe('relay scaling by the operator', () => {
     const plan = (await sql.query(`explain ${BACKLOG_SQL}`)).rows
       .map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN'])
       .join('\n');
-    expect(plan).toMatch(
-      /(Index Only Scan using|Index Scan using|Bitmap Index Scan on) outbox_event_pending_/,
-    );
-    expect(plan).not.toMatch(/Seq Scan/);
+    // The unpublished partition may be scanned whole (it holds the backlog, DEAD and SKIPPED rows:
+    // finding a product's DEAD or not-due row needs them); the published history never is.
+    expect(plan).toMatch(/outbox_event_unpublished/);
+    expect(plan).not.toMatch(/outbox_event_p\d|outbox_event_published/);
   });
 });
