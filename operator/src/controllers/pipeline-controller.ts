@@ -20,7 +20,8 @@ export const STATUS_REFRESH_MS = 30_000;
 export interface PipelineDeps {
   pipelines: {
     get(namespace: string, name: string): Promise<ProductPipeline | undefined>;
-    patchStatus(namespace: string, name: string, status: ProductPipelineStatus): Promise<void>;
+    /** Conditional on `pipeline`'s resourceVersion: a status is never written over a newer object. */
+    patchStatus(pipeline: ProductPipeline, status: ProductPipelineStatus): Promise<void>;
     setFinalizers(pipeline: ProductPipeline, finalizers: string[]): Promise<void>;
     recordEvent: RecordEvent;
   };
@@ -74,7 +75,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
       Reason.Paused,
       'reconciliation paused by annotation',
     );
-    await deps.pipelines.patchStatus(namespace, name, { ...status, conditions: conditions.toList() });
+    await deps.pipelines.patchStatus(pipeline, { ...status, conditions: conditions.toList() });
     return {};
   }
 
@@ -131,7 +132,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     );
   else conditions.set('Ready', 'True', Reason.Reconciled, '');
 
-  await deps.pipelines.patchStatus(namespace, name, { ...status, conditions: conditions.toList() });
+  await deps.pipelines.patchStatus(pipeline, { ...status, conditions: conditions.toList() });
   for (const c of conditions.transitions(previous)) {
     await deps.pipelines
       .recordEvent(
