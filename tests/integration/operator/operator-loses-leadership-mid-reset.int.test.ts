@@ -167,10 +167,12 @@ describe('operator loses leadership mid-reset', () => {
     const before = await resourceVersions();
     const resumedAt = a.output().length;
     a.child.kill('SIGCONT');
+    let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
       a.exited,
-      new Promise((r) => setTimeout(() => r('still running 30 s after SIGCONT'), 30_000)),
+      new Promise((r) => (timer = setTimeout(() => r('still running 30 s after SIGCONT'), 30_000))),
     ]);
+    clearTimeout(timer);
     expect(exit).toBe(1);
     const resumed = a.output().slice(resumedAt);
     expect(resumed).toContain('"msg":"lost leadership: exiting so that no reconcile in flight writes"');
