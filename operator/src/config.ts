@@ -10,9 +10,13 @@ const schema = z.object({
   /** Watch one namespace only; all namespaces when unset. */
   WATCH_NAMESPACE: z.string().min(1).optional(),
   POD_NAME: z.string().min(1).optional(),
+  /** The Lease the replicas of one release compete for; the chart sets `<release fullname>`. */
+  LEADER_ELECTION_LEASE_NAME: z.string().min(1).default('shopstream-operator'),
   LEADER_ELECTION_LEASE_MS: z.coerce.number().int().min(1000).default(15_000),
   LEADER_ELECTION_RENEW_DEADLINE_MS: z.coerce.number().int().min(500).default(10_000),
   LEADER_ELECTION_RETRY_MS: z.coerce.number().int().min(100).default(2_000),
+  /** Deadline of every Kubernetes API request (watches excepted: they are long-lived). */
+  KUBE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   OPERATOR_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9466),
   METRICS_HOST: z.string().default('0.0.0.0'),

@@ -1,6 +1,8 @@
 export { WorkQueue } from './kube/work-queue.js';
 export type { ReconcileOutcome, WorkQueueOptions } from './kube/work-queue.js';
-export { LeaderElector } from './kube/leader-election.js';
+export { LeaderElector, NotLeaderError } from './kube/leader-election.js';
+export { loadKubeConfig } from './kube/kube-config.js';
+export type { KubeClientOptions } from './kube/kube-config.js';
 export type { LeaderElectionOptions } from './kube/leader-election.js';
 export {
   reconcilePipeline,
@@ -13,7 +15,7 @@ export { Conditions, Reason } from './controllers/conditions.js';
 export { ReconcileError } from './controllers/errors.js';
 export type * from './controllers/pipeline-types.js';
 export { DirectTopicAdmin } from './kafka/topic-admin.js';
-export { PipelineClient } from './kube/pipeline-client.js';
+export { PipelineClient, StaleWriteError } from './kube/pipeline-client.js';
 export {
   StrimziTopics,
   strimziTopicVersion,

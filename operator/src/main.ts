@@ -1,8 +1,9 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger, runWorkerProcess } from '@shopstream/shared';
 import { loadConfig } from './config.js';
 import { reconcilePipeline } from './controllers/pipeline-controller.js';
+import { loadKubeConfig } from './kube/kube-config.js';
 import { LeaderElector } from './kube/leader-election.js';
+import { StaleWriteError } from './kube/pipeline-client.js';
 import { PipelineInformer } from './kube/pipeline-informer.js';
 import { WorkQueue } from './kube/work-queue.js';
 import { OperatorMetrics } from './metrics.js';
@@ -10,19 +11,24 @@ import { createPipelineDeps } from './pipeline-deps.js';
 
 /**
  * Composition root of the operator: leader election gates everything; the leader runs the
- * informer and the work queue, a replica that loses the lease stops both at once.
+ * informer and the work queue. A replica that loses the lease exits at once (Kubernetes restarts
+ * it as a candidate): stopping the queue would wait for reconciles that might still write as a
+ * zombie. Until it exits, every Kubernetes write and offset commit checks the lease on the local
+ * clock first.
  */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger({ name: 'operator', level: config.LOG_LEVEL }).child({
     identity: config.POD_NAME,
   });
-  const kc = new KubeConfig();
-  if (config.KUBECONFIG) kc.loadFromFile(config.KUBECONFIG);
-  else kc.loadFromCluster();
+  const kubeClients = (beforeWrite?: () => void) =>
+    loadKubeConfig({
+      kubeconfigPath: config.KUBECONFIG,
+      requestTimeoutMs: config.KUBE_REQUEST_TIMEOUT_MS,
+      beforeWrite,
+    });
   const metrics = new OperatorMetrics();
-  const runtime = createPipelineDeps(kc, { metrics });
-  const { deps } = runtime;
+  let shuttingDown = false;
 
   let queue: WorkQueue | undefined;
   let informer: PipelineInformer | undefined;
@@ -37,6 +43,12 @@ async function main(): Promise<void> {
       log.info({ key }, 'pipeline reconciled');
       return result;
     } catch (err) {
+      if (err instanceof StaleWriteError) {
+        // Someone changed the object after we read it: recompute from a fresh read, no backoff.
+        metrics.reconcileTotal.inc({ controller: 'pipeline', result: 'conflict' });
+        log.debug({ key, err: err.message }, 'pipeline changed while reconciling; requeued');
+        return { requeueAfterMs: 0 };
+      }
       metrics.reconcileTotal.inc({ controller: 'pipeline', result: 'error' });
       throw err;
     } finally {
@@ -50,9 +62,10 @@ async function main(): Promise<void> {
     await i?.stop();
     await q?.shutdown();
   };
-  const elector = new LeaderElector(kc, {
+  // The elector's own client has no write check: renewing the lease is how it keeps leading.
+  const elector = new LeaderElector(kubeClients(), {
     namespace: config.OPERATOR_NAMESPACE,
-    name: 'shopstream-operator',
+    name: config.LEADER_ELECTION_LEASE_NAME,
     identity: config.POD_NAME,
     leaseDurationMs: config.LEADER_ELECTION_LEASE_MS,
     renewDeadlineMs: config.LEADER_ELECTION_RENEW_DEADLINE_MS,
@@ -70,12 +83,20 @@ async function main(): Promise<void> {
       void informer.start();
     },
     onStoppedLeading: () => {
-      log.warn('stopped leading: reconciling stops now');
       metrics.leader.set(0);
-      void stopLeading();
+      if (shuttingDown) return; // stop() released the lease after the queue drained
+      log.warn(
+        { lease: config.LEADER_ELECTION_LEASE_NAME },
+        'lost leadership: exiting so that no reconcile in flight writes',
+      );
+      process.exit(1);
     },
     onError: (err) => log.warn({ err: String(err) }, 'leader election request failed'),
   });
+
+  const kc = kubeClients(() => elector.assertLeading());
+  const runtime = createPipelineDeps(kc, { metrics, assertLeading: () => elector.assertLeading() });
+  const { deps } = runtime;
 
   await runWorkerProcess({
     log,
@@ -88,6 +109,7 @@ async function main(): Promise<void> {
     start: async () => elector.start(),
     stopMessage: 'shutting down: finishing reconciles, releasing the lease',
     stop: async () => {
+      shuttingDown = true;
       await stopLeading();
       await elector.stop();
       await runtime.close();

@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { ConsumerGroupsPort } from './controllers/consumer-controller.js';
 import type { PipelineDeps } from './controllers/pipeline-controller.js';
 import type { ProductPipeline } from './controllers/pipeline-types.js';
 import { RelayScalingController } from './controllers/relay-scaling-controller.js';
@@ -24,9 +25,27 @@ export interface OperatorRuntime {
  */
 export function createPipelineDeps(
   kubeConfig: KubeConfig,
-  options: { metrics?: OperatorMetrics; now?: () => Date } = {},
+  options: {
+    metrics?: OperatorMetrics;
+    now?: () => Date;
+    /**
+     * Throws unless this replica holds the lease right now. Offset commits check it: Kafka has no
+     * resourceVersion, so this (and the process exiting on a lost lease) is what keeps a frozen
+     * former leader from committing a plan again after its successor finished the reset.
+     */
+    assertLeading?: () => void;
+  } = {},
 ): OperatorRuntime {
   const now = options.now ?? (() => new Date());
+  const leaderOnlyCommits = (admin: ConsumerGroupAdmin): ConsumerGroupsPort => ({
+    describe: (...args) => admin.describe(...args),
+    plan: (...args) => admin.plan(...args),
+    commit: async (...args) => {
+      options.assertLeading?.();
+      await admin.commit(...args);
+    },
+    close: () => admin.close(),
+  });
   const pipelines = new PipelineClient(kubeConfig);
   const deployments = new Deployments(kubeConfig);
   const secrets = new Secrets(kubeConfig);
@@ -59,7 +78,7 @@ export function createPipelineDeps(
       topics: topicPortFor(kubeConfig),
       relay,
       consumers: {
-        groups: (pipeline) => new ConsumerGroupAdmin(pipeline.spec.kafka.bootstrapServers),
+        groups: (pipeline) => leaderOnlyCommits(new ConsumerGroupAdmin(pipeline.spec.kafka.bootstrapServers)),
         deployments,
         scaledObjects: new ScaledObjectPause(kubeConfig),
         recordEvent: (...args) => pipelines.recordEvent(...args),

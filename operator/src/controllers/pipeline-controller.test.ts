@@ -17,7 +17,7 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
   const deps: PipelineDeps = {
     pipelines: {
       get: async () => structuredClone(pipeline),
-      patchStatus: async (_ns, _name, status: ProductPipelineStatus) => {
+      patchStatus: async (_pipeline, status: ProductPipelineStatus) => {
         // A merge patch: null removes, anything else replaces.
         const merged = { ...pipeline.status, ...status } as Record<string, unknown>;
         for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];

@@ -19,7 +19,8 @@ export const STATUS_REFRESH_MS = 30_000;
 export interface PipelineDeps {
   pipelines: {
     get(namespace: string, name: string): Promise<ProductPipeline | undefined>;
-    patchStatus(namespace: string, name: string, status: ProductPipelineStatus): Promise<void>;
+    /** Conditional on `pipeline`'s resourceVersion: a status is never written over a newer object. */
+    patchStatus(pipeline: ProductPipeline, status: ProductPipelineStatus): Promise<void>;
     setFinalizers(pipeline: ProductPipeline, finalizers: string[]): Promise<void>;
     recordEvent: RecordEvent;
   };
@@ -66,7 +67,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     const paused = new Conditions(pipeline.status?.observedGeneration ?? 0, previous);
     if (paused.get('Paused')?.status !== 'True') {
       paused.set('Paused', 'True', Reason.PauseAnnotation, `reconciliation paused by ${PAUSE_ANNOTATION}`);
-      await deps.pipelines.patchStatus(namespace, name, { ...pipeline.status, conditions: paused.toList() });
+      await deps.pipelines.patchStatus(pipeline, { ...pipeline.status, conditions: paused.toList() });
     }
     return {};
   }
@@ -141,7 +142,7 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     );
   else conditions.set('Ready', 'True', Reason.Reconciled, '');
 
-  await deps.pipelines.patchStatus(namespace, name, { ...status, conditions: conditions.toList() });
+  await deps.pipelines.patchStatus(pipeline, { ...status, conditions: conditions.toList() });
   for (const c of conditions.transitions(previous)) {
     await deps.pipelines
       .recordEvent(

@@ -13,6 +13,29 @@ export const VERSION = 'v1alpha1';
 export const PLURAL = 'productpipelines';
 
 /**
+ * A conditional write of a ProductPipeline was refused because the object changed since it was
+ * read. Not a failure: the key is reconciled again from a fresh read.
+ */
+export class StaleWriteError extends Error {
+  override readonly name = 'StaleWriteError';
+}
+
+const resourceVersionOf = (p: ProductPipeline): string | undefined => p.metadata.resourceVersion;
+
+async function fenced(pipeline: ProductPipeline, what: string, write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 409)) throw err;
+    const { namespace, name } = pipeline.metadata;
+    throw new StaleWriteError(
+      `${what} of ${namespace}/${name} not written: changed since resourceVersion ${resourceVersionOf(pipeline)}`,
+      { cause: err },
+    );
+  }
+}
+
+/**
  * ProductPipeline reads, status writes, finalizers and Events. RBAC: productpipelines get, list,
  * watch, patch; productpipelines/status patch; events (core) create.
  */
@@ -28,22 +51,24 @@ export class PipelineClient {
   /** Sets the pipeline's finalizers to `finalizers` (merge patch: the list is replaced whole). */
   async setFinalizers(pipeline: ProductPipeline, finalizers: string[]): Promise<void> {
     const { namespace, name } = pipeline.metadata;
-    await this.api.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-        // resourceVersion makes this conditional: a concurrent change fails it, and the next reconcile retries.
-        body: {
-          metadata: {
-            finalizers,
-            resourceVersion: (pipeline.metadata as { resourceVersion?: string }).resourceVersion,
+    await fenced(pipeline, 'finalizers', () =>
+      this.api.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+          // resourceVersion makes this conditional: a concurrent change fails it, and the next reconcile retries.
+          body: {
+            metadata: {
+              finalizers,
+              resourceVersion: resourceVersionOf(pipeline),
+            },
           },
         },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
     );
   }
 
@@ -89,11 +114,26 @@ export class PipelineClient {
     }
   }
 
-  /** One merge patch of /status per reconcile. */
-  async patchStatus(namespace: string, name: string, status: ProductPipelineStatus): Promise<void> {
-    await this.api.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  /**
+   * One merge patch of /status per reconcile, conditional on the resourceVersion of `pipeline` (the
+   * object the status was computed from): a status computed from a stale read — by a replica that
+   * lost the lease, or before a spec change — is refused rather than written over a newer one.
+   * @throws StaleWriteError when the object changed since it was read (409).
+   */
+  async patchStatus(pipeline: ProductPipeline, status: ProductPipelineStatus): Promise<void> {
+    const { namespace, name } = pipeline.metadata;
+    await fenced(pipeline, 'status', () =>
+      this.api.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+          body: { metadata: { resourceVersion: resourceVersionOf(pipeline) }, status },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
     );
   }
 }

@@ -3,7 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  loadAllYaml,
+} from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
@@ -50,6 +57,17 @@ const POLL_SECONDS = 2;
  * request was refused, every request is covered by the chart's rules, every permission the rules
  * grant was used — once cluster-wide (ClusterRole) and once with watchNamespace (Roles).
  */
+/** LEADER_ELECTION_LEASE_NAME as the rendered Deployment sets it. */
+const leaseNameOf = (manifests: string): string => {
+  const deployment = (loadAllYaml(manifests) as ({ kind?: string } | null)[]).find(
+    (o) => o?.kind === 'Deployment',
+  ) as V1Deployment | undefined;
+  const env = deployment?.spec?.template.spec?.containers[0]?.env ?? [];
+  const name = env.find((e) => e.name === 'LEADER_ELECTION_LEASE_NAME')?.value;
+  if (!name) throw new Error('the chart Deployment sets no LEADER_ELECTION_LEASE_NAME');
+  return name;
+};
+
 describe('operator chart RBAC against what the operator does', () => {
   const env = infraEnv();
   let kube: PrivateKube;
@@ -95,6 +113,8 @@ describe('operator chart RBAC against what the operator does', () => {
     });
     let admin: KubeConfig;
     let grants: Grant[];
+    /** The Lease the chart's Deployment names, which its Role must let the operator get and update. */
+    let leaseName: string;
     let db: TestDatabase;
     let sql: pg.Pool;
     let operator: ServiceProcess;
@@ -146,6 +166,7 @@ describe('operator chart RBAC against what the operator does', () => {
         valuesFile,
       ]);
       const objects = rbacObjects(stdout);
+      leaseName = leaseNameOf(stdout);
       expect(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata?.name)).toEqual([
         serviceAccount,
       ]);
@@ -221,6 +242,7 @@ describe('operator chart RBAC against what the operator does', () => {
         OPERATOR_NAMESPACE: operatorNs,
         ...(watch ? { WATCH_NAMESPACE: appNs } : {}),
         POD_NAME: `operator-${operatorNs}`,
+        LEADER_ELECTION_LEASE_NAME: leaseName,
         LEADER_ELECTION_LEASE_MS: '4000',
         LEADER_ELECTION_RENEW_DEADLINE_MS: '3000',
         LEADER_ELECTION_RETRY_MS: '500',
@@ -401,7 +423,7 @@ describe('operator chart RBAC against what the operator does', () => {
       expect(await operator.exited).toBe(0);
       const lease = await admin
         .makeApiClient(CoordinationV1Api)
-        .readNamespacedLease({ namespace: operatorNs, name: 'shopstream-operator' });
+        .readNamespacedLease({ namespace: operatorNs, name: leaseName });
       expect(lease.spec?.holderIdentity).toBeUndefined();
       expect(operator.output()).toMatch(/started leading/);
       expect(operator.output()).not.toMatch(/forbidden|\b403\b/i);

@@ -61,6 +61,10 @@ describe('the operator when its API server restarts', () => {
       KUBECONFIG: kube.kubeconfigPath,
       OPERATOR_NAMESPACE: 'default',
       POD_NAME: 'op',
+      // The outage must stay within the renew deadline: past it the leader exits by design (the
+      // operator-loses-leadership tests cover that); this test is about the watch coming back.
+      LEADER_ELECTION_LEASE_MS: '120000',
+      LEADER_ELECTION_RENEW_DEADLINE_MS: '90000',
       METRICS_PORT: String(await freePort()),
       METRICS_HOST: '127.0.0.1',
     });
