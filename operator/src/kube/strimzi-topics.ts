@@ -132,6 +132,7 @@ export class StrimziTopics implements TopicPort {
         .delete(kt, undefined, undefined, undefined, undefined, undefined, {
           preconditions: { uid: kt.metadata!.uid! },
         })
+        // 404: already gone; 409: the uid precondition failed, the name now holds another object.
         .catch((err: unknown) => {
           if (![404, 409].includes((err as { code?: number }).code ?? 0)) throw err;
         });
@@ -156,7 +157,8 @@ export class StrimziTopics implements TopicPort {
           namespace: this.namespace,
           plural: 'kafkatopics',
           name: kt.metadata!.name!,
-          // The test makes a concurrent change to the list fail (422) instead of removing another entry.
+          // The `test` op makes a concurrent change to the list fail (422, retried by the queue)
+          // instead of removing another owner's entry at that index.
           body: [
             { op: 'test', path: `/metadata/ownerReferences/${index}/uid`, value: uid },
             { op: 'remove', path: `/metadata/ownerReferences/${index}` },
