@@ -26,6 +26,7 @@ export { topicPortFor } from './kube/topic-ports.js';
 export { planOffsetReset, parseIsoDuration } from './kafka/offset-plan.js';
 export type { PartitionPlan } from './kafka/offset-plan.js';
 export { createPipelineDeps } from './pipeline-deps.js';
+export { deletePipelinesAndWait } from './kube/pipeline-deletion.js';
 export type { OperatorRuntime } from './pipeline-deps.js';
 export { ConsumerGroupAdmin } from './kafka/consumer-groups.js';
 export { Deployments } from './kube/deployments.js';

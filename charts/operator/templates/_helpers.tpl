@@ -82,10 +82,11 @@ or in watchNamespace by a Role.
   resources: [deployments/scale]
   verbs: [patch]
 # Strimzi topic management: server-side apply (a PATCH; the API server also checks create when the
-# apply creates the object) and delete. Never read: the apply returns the object.
+# apply creates the object). The finalizer lists the pipeline's KafkaTopics by label, deletes the
+# Delete-policy ones and patches any ownerReference to the pipeline off the others.
 - apiGroups: [kafka.strimzi.io]
   resources: [kafkatopics]
-  verbs: [create, patch, delete]
+  verbs: [create, patch, delete, list]
 # Keda scaling mode: server-side apply as above, and delete when the mode changes away from Keda.
 - apiGroups: [keda.sh]
   resources: [scaledobjects, triggerauthentications]

@@ -67,3 +67,14 @@ components' default kafka.brokers (shop-kafka-kafka-bootstrap.kafka:9092) look f
 {{- end }}
 {{- toJson $enabled }}
 {{- end }}
+
+{{/*
+The image of the pipeline deletion hook: the operator's (it holds delete-pipelines.js), from
+pipeline.deletionHook.image, else operator.image, else the operator chart's default.
+*/}}
+{{- define "shopstream.deletionHookImage" -}}
+{{- $hook := .Values.pipeline.deletionHook.image }}
+{{- $operator := (.Values.operator.image | default dict) }}
+{{- $repository := $hook.repository | default $operator.repository | default "ghcr.io/shopstream/operator" }}
+{{- printf "%s:%s" $repository ($hook.tag | default $operator.tag | default .Chart.AppVersion) }}
+{{- end }}

@@ -1,10 +1,16 @@
 import type { Conditions } from './conditions.js';
 import { Reason } from './conditions.js';
+import { ReconcileError } from './errors.js';
 import type { ProductPipeline, TopicSpec, TopicStatus } from './pipeline-types.js';
 
 export interface TopicPort {
   ensureTopic(topic: TopicSpec): Promise<TopicStatus>;
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Called once as the pipeline goes, after the deletes: leaves nothing on the remaining topics
+   * that would let the pipeline's own deletion take them along (an ownerReference).
+   */
+  release(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,13 +64,24 @@ export async function reconcileTopics(
   return observed;
 }
 
-/** Deletes the topics whose deletionPolicy is Delete (never any other). */
+/**
+ * Deletes the topics whose deletionPolicy is Delete (never any other) and releases the rest. Topics
+ * removed from the spec are neither: the operator stopped managing them when they left the spec.
+ * A topic API the cluster does not serve (Strimzi mode without the KafkaTopic CRD, a terminal
+ * error) holds no topic of this pipeline, so there is nothing to do rather than a stuck finalizer.
+ */
 export async function deleteTopics(pipeline: ProductPipeline, factory: TopicPortFactory): Promise<void> {
   const doomed = desiredTopics(pipeline).filter((t) => t.deletionPolicy === 'Delete');
-  if (doomed.length === 0) return;
-  const topics = await factory(pipeline);
+  let topics: TopicPort;
+  try {
+    topics = await factory(pipeline);
+  } catch (err) {
+    if (err instanceof ReconcileError && err.terminal) return;
+    throw err;
+  }
   try {
     for (const t of doomed) await topics.deleteTopic(t.name);
+    await topics.release();
   } finally {
     await topics.close();
   }

@@ -93,6 +93,9 @@ export class DirectTopicAdmin {
     if (await this.describe(name)) await this.admin.deleteTopics({ topics: [name] });
   }
 
+  /** Nothing to do: a Kafka topic has no owner that could take it along. */
+  async release(): Promise<void> {}
+
   private async describe(name: string): Promise<{ partitions: number } | undefined> {
     const topics = await this.admin.listTopics();
     if (!topics.includes(name)) return undefined;

@@ -1,4 +1,5 @@
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { createPipelineDeps, reconcilePipeline } from '@shopstream/operator';
 import type { PipelineDeps, ProductPipeline } from '@shopstream/operator';
 import { installFixtureCrd, installPipelineCrd, kubeConfig, randomNamespace } from '../../harness/index.js';
@@ -12,6 +13,8 @@ interface KafkaTopic {
     name: string;
     resourceVersion: string;
     labels: Record<string, string>;
+    uid: string;
+    annotations?: Record<string, string>;
     ownerReferences?: { kind: string; name: string; uid: string; controller: boolean }[];
     managedFields?: { manager: string }[];
   };
@@ -25,9 +28,9 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
   const namespace = randomNamespace('strimzi');
   const runtime = createPipelineDeps(kc);
   const deps: PipelineDeps = runtime.deps;
-  const reconcile = async () => {
+  const reconcile = async (name = 'shop') => {
     for (let i = 0; i < 5; i++) {
-      const result = await reconcilePipeline(`${namespace}/shop`, deps);
+      const result = await reconcilePipeline(`${namespace}/${name}`, deps);
       if (result.requeueAfterMs !== 0) return result;
     }
     throw new Error('reconcile kept asking for an immediate requeue');
@@ -40,14 +43,25 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
       plural: 'kafkatopics',
       name,
     })) as KafkaTopic;
-  const pipeline = async () =>
+  const pipeline = async (name = 'shop') =>
     (await custom.getNamespacedCustomObject({
       group,
       version,
       namespace,
       plural,
-      name: 'shop',
+      name,
     })) as ProductPipeline;
+  const kafkaTopicNames = async () =>
+    (
+      (await custom.listNamespacedCustomObject({
+        group: 'kafka.strimzi.io',
+        version: 'v1beta2',
+        namespace,
+        plural: 'kafkatopics',
+      })) as { items: KafkaTopic[] }
+    ).items
+      .map((t) => t.metadata.name)
+      .sort();
 
   beforeAll(async () => {
     await installPipelineCrd(kc);
@@ -56,7 +70,7 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
   });
   afterAll(() => core.deleteNamespace({ name: namespace }).catch(() => undefined));
 
-  it('server-side applies one KafkaTopic per topic with the right spec, labels and owner; a second reconcile changes nothing', async () => {
+  it('server-side applies one KafkaTopic per topic with the right spec and labels and no owner; a second reconcile changes nothing', async () => {
     await custom.createNamespacedCustomObject({
       group,
       version,
@@ -88,13 +102,14 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
       replicas: 3,
       config: { 'retention.ms': '604800000' },
     });
-    expect(events.metadata.labels).toMatchObject({
+    expect(events.metadata.labels).toEqual({
       'strimzi.io/cluster': 'shop-kafka',
       'app.kubernetes.io/managed-by': 'shopstream-operator',
+      'shopstream.io/pipeline-uid': uid,
     });
-    expect(events.metadata.ownerReferences).toEqual([
-      expect.objectContaining({ kind: 'ProductPipeline', name: 'shop', uid, controller: true }),
-    ]);
+    expect(events.metadata.annotations).toEqual({ 'shopstream.io/pipeline': `${namespace}/shop` });
+    // An ownerReference would let the garbage collector delete a Retain topic with its pipeline.
+    expect(events.metadata.ownerReferences).toBeUndefined();
     expect(events.metadata.managedFields?.map((f) => f.manager)).toContain('shopstream-operator');
     const audit = await kafkaTopic('product-audit'); // a Kubernetes name for a topic name Kubernetes would refuse
     expect(audit.spec.topicName).toBe('Product_Audit');
@@ -145,5 +160,101 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
       { name: 'product.events', ready: true, partitions: 6, topicId: 'id-product.events' },
       { name: 'Product_Audit', ready: true, partitions: 1, topicId: 'id-product-audit' },
     ]);
+  });
+
+  it('drops the ownerReference an earlier version applied; deleting the pipeline deletes the Delete topic and releases the others', async () => {
+    const strimzi = {
+      clusterRef: { name: 'shop-kafka' },
+      bootstrapServers: 'x:9092',
+      topicManagement: 'Strimzi',
+    };
+    await custom.createNamespacedCustomObject({
+      group,
+      version,
+      namespace,
+      plural,
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'ProductPipeline',
+        metadata: { name: 'upgraded' },
+        spec: {
+          kafka: strimzi,
+          topics: [
+            { name: 'kept.events', partitions: 1, deletionPolicy: 'Retain' },
+            { name: 'doomed.events', partitions: 1, deletionPolicy: 'Delete' },
+          ],
+        },
+      },
+    });
+    const uid = (await pipeline('upgraded')).metadata.uid!;
+    // What the operator applied before this change: a controller ownerReference and a name label,
+    // applied with the same field manager; 'dropped.events' has since left the spec.
+    for (const topicName of ['kept.events', 'doomed.events', 'dropped.events'])
+      await KubernetesObjectApi.makeApiClient(kc).patch(
+        {
+          apiVersion: 'kafka.strimzi.io/v1beta2',
+          kind: 'KafkaTopic',
+          metadata: {
+            name: topicName,
+            namespace,
+            labels: {
+              'strimzi.io/cluster': 'shop-kafka',
+              'app.kubernetes.io/managed-by': 'shopstream-operator',
+              'shopstream.io/pipeline': `${namespace}.upgraded`,
+            },
+            ownerReferences: [
+              {
+                apiVersion: `${group}/${version}`,
+                kind: 'ProductPipeline',
+                name: 'upgraded',
+                uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          spec: { topicName, partitions: 1, replicas: 1, config: {} },
+        } as KubernetesObject,
+        undefined,
+        undefined,
+        'shopstream-operator',
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+
+    await reconcile('upgraded');
+    for (const name of ['kept.events', 'doomed.events']) {
+      const kt = await kafkaTopic(name);
+      // The API server removes a field its manager stops applying: verified here, not assumed.
+      expect(kt.metadata.ownerReferences).toBeUndefined();
+      expect(kt.metadata.labels).toEqual({
+        'strimzi.io/cluster': 'shop-kafka',
+        'app.kubernetes.io/managed-by': 'shopstream-operator',
+        'shopstream.io/pipeline-uid': uid,
+      });
+    }
+    // Not in the spec, so not applied: it keeps its ownerReference until the finalizer.
+    expect((await kafkaTopic('dropped.events')).metadata.ownerReferences).toHaveLength(1);
+    const versions = await Promise.all(
+      ['kept.events', 'doomed.events'].map(async (n) => (await kafkaTopic(n)).metadata.resourceVersion),
+    );
+    await reconcile('upgraded');
+    expect(
+      await Promise.all(
+        ['kept.events', 'doomed.events'].map(async (n) => (await kafkaTopic(n)).metadata.resourceVersion),
+      ),
+    ).toEqual(versions);
+
+    // Only the Delete topic goes: the first test's pipeline keeps its KafkaTopics here too.
+    const before = await kafkaTopicNames();
+    await custom.deleteNamespacedCustomObject({ group, version, namespace, plural, name: 'upgraded' });
+    await reconcile('upgraded');
+    await expect(pipeline('upgraded')).rejects.toMatchObject({ code: 404 });
+    expect(await kafkaTopicNames()).toEqual(before.filter((n) => n !== 'doomed.events'));
+    for (const name of ['kept.events', 'dropped.events']) {
+      const kt = await kafkaTopic(name);
+      expect(kt.metadata.ownerReferences).toBeUndefined();
+    }
+    expect((await kafkaTopic('kept.events')).metadata.labels['shopstream.io/pipeline-uid']).toBe(uid);
   });
 });
