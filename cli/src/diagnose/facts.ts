@@ -1,4 +1,5 @@
 import type { ErrorClass, PartitionLag } from '@shopstream/shared';
+import type { PipelineRead } from '../pipeline/pipeline-view.js';
 
 /**
  * Everything `diagnose` looks at, gathered once by the adapters (kafka-facts.ts, outbox-facts.ts)
@@ -13,6 +14,13 @@ export interface DiagnoseFacts {
   brokers: string[];
   kafka: KafkaFacts | Unreachable;
   outbox: OutboxFacts | Unreachable;
+  /**
+   * The ProductPipeline behind the group, read only when a kubeconfig is given (absent otherwise):
+   * who owns the relay replicas, whether a reset holds the consumers, its conditions.
+   */
+  pipeline?: PipelineRead;
+  /** When the facts were read: the rules compare reset deadlines with it. */
+  now?: string;
 }
 
 export interface Unreachable {

@@ -5,6 +5,8 @@ import type { KafkaSecurityConfig } from '@shopstream/shared';
 import type { DiagnoseFacts, KafkaFacts, OutboxFacts, Unreachable } from './facts.js';
 import { gatherKafkaFacts } from './kafka-facts.js';
 import { gatherOutboxFacts } from './outbox-facts.js';
+import { readPipeline } from '../pipeline/pipeline-status.js';
+import type { KubeTarget } from '../pipeline/pipeline-status.js';
 
 export interface GatherOptions {
   group: string;
@@ -13,14 +15,21 @@ export interface GatherOptions {
   brokers: string[];
   databaseUrl: string;
   security?: KafkaSecurityConfig;
+  /** The cluster holding the ProductPipeline; without one the pipeline is not read. */
+  kube?: KubeTarget;
 }
 
 /**
- * Reads Kafka and PostgreSQL once, side by side. An unreachable system is a fact, not a crash:
- * "Kafka is down" is exactly the kind of answer diagnose exists to give.
+ * Reads Kafka, PostgreSQL and (with a kubeconfig) the ProductPipeline once, side by side. An
+ * unreachable system is a fact, not a crash: "Kafka is down" is exactly the kind of answer
+ * diagnose exists to give.
  */
 export async function gatherFacts(options: GatherOptions): Promise<DiagnoseFacts> {
-  const [kafka, outbox] = await Promise.all([readKafka(options), readOutbox(options)]);
+  const [kafka, outbox, pipeline] = await Promise.all([
+    readKafka(options),
+    readOutbox(options),
+    options.kube ? readPipeline(options.kube, options.group, options.topic) : undefined,
+  ]);
   return {
     group: options.group,
     topic: options.topic,
@@ -28,6 +37,7 @@ export async function gatherFacts(options: GatherOptions): Promise<DiagnoseFacts
     brokers: options.brokers,
     kafka,
     outbox,
+    ...(pipeline ? { pipeline, now: new Date().toISOString() } : {}),
   };
 }
 

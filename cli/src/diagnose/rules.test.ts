@@ -3,6 +3,7 @@ import type { ErrorClass } from '@shopstream/shared';
 import type { DeadGroup, DiagnoseFacts, GroupMember, KafkaFacts, OutboxFacts } from './facts.js';
 import { diagnose, exitCodeFor, formatAge } from './rules.js';
 import type { Finding, FindingId } from './rules.js';
+import type { ConsumerView, PipelineView } from '../pipeline/pipeline-view.js';
 
 const G = 'product-consumer';
 const T = 'product.events';
@@ -413,4 +414,222 @@ describe('formatAge', () => {
     [7800, '2 h 10 min'],
     [273_600, '3 d 4 h'],
   ])('%d s → %s', (s, text) => expect(formatAge(s)).toBe(text));
+});
+
+describe('diagnose with the ProductPipeline', () => {
+  const NOW = '2026-12-02T18:10:00.000Z';
+
+  /** A pipeline `shop/products` naming the group, Ready, relay scaled by `mode`. */
+  const view = (over: Partial<PipelineView> = {}, consumer: Partial<ConsumerView> = {}): PipelineView => ({
+    namespace: 'shop',
+    name: 'products',
+    generation: 3,
+    observedGeneration: 3,
+    paused: false,
+    conditions: [{ type: 'Ready', status: 'True', reason: 'Reconciled', message: '' }],
+    relay: {
+      deployment: 'shopstream-relay',
+      scalingMode: 'Operator',
+      minReplicas: 1,
+      maxReplicas: 8,
+      desiredReplicas: 1,
+      currentReplicas: 1,
+    },
+    consumer: {
+      groupId: G,
+      inSpec: true,
+      deployment: 'shop-consumer',
+      state: 'Stable',
+      lag: 5,
+      members: 1,
+      offsetReset: null,
+      resetInProgress: null,
+      held: null,
+      lastHistory: null,
+      ...consumer,
+    },
+    ...over,
+  });
+  const withPipeline = (pipeline: PipelineView | null, base = healthy()): DiagnoseFacts => ({
+    ...base,
+    pipeline: {
+      reachable: true,
+      namespace: 'shop',
+      pipeline,
+      note: pipeline ? null : 'no ProductPipeline in namespace shop names group',
+    },
+    now: NOW,
+  });
+  /** Reset replay-7 started at 18:00 with the default 300 s timeout, holding shop-consumer (2 replicas) at 0. */
+  const holding = (phase = 'ScalingDown', lastError: string | null = null): Partial<ConsumerView> => ({
+    state: 'Empty',
+    members: 0,
+    offsetReset: { requestId: 'replay-7', mode: 'Execute', timeoutSeconds: 300 },
+    resetInProgress: {
+      requestId: 'replay-7',
+      phase,
+      startedAt: '2026-12-02T18:08:00.000Z',
+      deadline: '2026-12-02T18:13:00.000Z',
+      timeoutSeconds: 300,
+      lastError,
+    },
+    held: { requestId: 'replay-7', deployment: 'shop-consumer', replicas: 2, scaledObject: null },
+  });
+  const emptyGroup = (): Mutable => {
+    const f = healthy();
+    f.kafka.group = { state: 'Empty', members: [] };
+    return f;
+  };
+  const allText = (findings: Finding[]) => findings.map((x) => `${x.sentence} ${x.fix ?? ''}`).join('\n');
+
+  it('explains an empty group by the reset that holds its Deployment, with its deadline and how to cancel it', () => {
+    const findings = diagnose(
+      withPipeline(view({}, holding('ScalingDown', 'group still has members')), emptyGroup()),
+    );
+    expect(ids(findings)).toEqual(['warning:held-by-reset', 'ok:flowing']);
+    const held = find(findings, 'held-by-reset')!;
+    expect(held.sentence).toContain(
+      'Deployment shop-consumer is held at 0 by offset reset replay-7 since 2026-12-02T18:08:00.000Z (phase ScalingDown)',
+    );
+    expect(held.sentence).toContain(
+      'restored to 2 replica(s) when the reset finishes or fails at its deadline 2026-12-02T18:13:00.000Z',
+    );
+    expect(held.sentence).toContain('group still has members');
+    expect(held.fix).toContain(
+      'remove spec.consumers[groupId=product-consumer].offsetReset from ProductPipeline shop/products',
+    );
+    expect(allText(findings)).not.toMatch(/kubectl scale deployment/);
+    expect(exitCodeFor(findings)).toBe(0);
+  });
+
+  it('calls a hold past its deadline a problem: the operator should have restored the replicas', () => {
+    const f = withPipeline(view({}, holding()), emptyGroup());
+    f.now = '2026-12-02T18:20:00.000Z';
+    const findings = diagnose(f);
+    expect(find(findings, 'held-by-reset')).toMatchObject({ severity: 'problem' });
+    expect(find(findings, 'held-by-reset')!.sentence).toMatch(/deadline has passed .* is it running\?/);
+    expect(allText(findings)).not.toMatch(/kubectl scale deployment/);
+  });
+
+  it('does not offer its own offset reset while the pipeline resets the group', () => {
+    const base = emptyGroup();
+    base.kafka.partitions = [partition(0, '12', '12'), partition(1, '10', '10'), partition(2, '4', '4')];
+    const findings = diagnose(withPipeline(view({}, holding()), base));
+    expect(ids(findings)).not.toContain('problem:offsets-at-log-end');
+    expect(allText(findings)).not.toContain('shopstream reset-offsets');
+  });
+
+  it('says a Deployment still held after its reset ended is the operator’s to restore', () => {
+    const c = holding();
+    c.resetInProgress = null;
+    const findings = diagnose(withPipeline(view({}, c), emptyGroup()));
+    expect(find(findings, 'held-by-reset')).toMatchObject({ severity: 'warning' });
+    expect(find(findings, 'held-by-reset')!.sentence).toContain('no longer in progress');
+    expect(allText(findings)).not.toMatch(/kubectl scale deployment/);
+  });
+
+  it('names the pipeline consumer Deployment when nothing holds it', () => {
+    const findings = diagnose(withPipeline(view(), emptyGroup()));
+    expect(find(findings, 'no-members')!.fix).toContain(
+      'kubectl scale deployment shop-consumer -n shop --replicas=1',
+    );
+  });
+
+  it('warns about a reset in progress that holds nothing (no deploymentRef): the consumers must be stopped by hand', () => {
+    const c = holding('ScalingDown');
+    c.held = null;
+    c.deployment = null;
+    const findings = diagnose(withPipeline(view({}, c)));
+    expect(find(findings, 'reset-in-progress')!.sentence).toContain(
+      'stop the consumers of product-consumer yourself',
+    );
+  });
+
+  const noRelay = (o: OutboxFacts) => {
+    o.relays = [];
+    o.pending = 4;
+    o.oldestPendingAgeSeconds = 30;
+  };
+
+  it.each(['Operator', 'Keda'] as const)(
+    'never advises kubectl scale for relays the pipeline owns (scaling mode %s): RelayScaled and minReplicas instead',
+    (mode) => {
+      const base = healthy();
+      noRelay(base.outbox);
+      const v = view();
+      v.relay!.scalingMode = mode;
+      const findings = diagnose(withPipeline(v, base));
+      const relay = find(findings, 'relay-not-running')!;
+      expect(relay.fix).not.toMatch(/kubectl scale deployment/);
+      expect(relay.fix).toContain('do not kubectl scale shopstream-relay');
+      expect(relay.fix).toContain('RelayScaled');
+      expect(relay.fix).toContain('spec.relay.scaling.minReplicas (now 1');
+      expect(relay.fix).toContain(mode === 'Keda' ? 'ScaledObject products-relay' : 'scaling mode Operator');
+    },
+  );
+
+  it('advises kubectl scale of the relay when the pipeline leaves its replicas alone (Disabled, or no spec.relay)', () => {
+    const base = healthy();
+    noRelay(base.outbox);
+    const disabled = view();
+    disabled.relay!.scalingMode = 'Disabled';
+    expect(find(diagnose(withPipeline(disabled, base)), 'relay-not-running')!.fix).toContain(
+      'kubectl scale deployment shopstream-relay -n shop --replicas=2',
+    );
+    expect(find(diagnose(withPipeline(view({ relay: null }), base)), 'relay-not-running')!.fix).toContain(
+      'kubectl scale deployment shopstream-relay -n shop --replicas=2',
+    );
+  });
+
+  it('gives the advice it always gave when no kubeconfig was given', () => {
+    const base = healthy();
+    noRelay(base.outbox);
+    base.kafka.group = { state: 'Empty', members: [] };
+    const findings = diagnose(base);
+    expect(find(findings, 'relay-not-running')!.fix).toContain(
+      'kubectl scale deployment shopstream-relay --replicas=2',
+    );
+    expect(find(findings, 'no-members')!.fix).toContain(
+      'kubectl scale deployment shopstream-consumer --replicas=1',
+    );
+    expect(ids(findings).some((i) => i.includes('pipeline'))).toBe(false);
+  });
+
+  it('names each False condition of the pipeline', () => {
+    const v = view({
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'KafkaUnavailable', message: 'cannot reach the brokers' },
+        {
+          type: 'RelayScaled',
+          status: 'False',
+          reason: 'DeploymentNotFound',
+          message: 'relay Deployment shop/x not found',
+        },
+        { type: 'TopicsReady', status: 'True', reason: 'TopicsReady', message: '' },
+      ],
+    });
+    const findings = diagnose(withPipeline(v));
+    expect(findings.filter((x) => x.id === 'pipeline-condition-false').map((x) => x.sentence)).toEqual([
+      'ProductPipeline shop/products reports Ready=False (KafkaUnavailable): cannot reach the brokers.',
+      'ProductPipeline shop/products reports RelayScaled=False (DeploymentNotFound): relay Deployment shop/x not found.',
+    ]);
+  });
+
+  it('makes an unreadable pipeline a problem, but still says that messages flow', () => {
+    const f: DiagnoseFacts = {
+      ...healthy(),
+      pipeline: {
+        reachable: false,
+        error: 'cannot reach Kubernetes API at https://127.0.0.1:1: ECONNREFUSED',
+      },
+    };
+    const findings = diagnose(f);
+    expect(ids(findings)).toEqual(['problem:pipeline-unreadable', 'ok:flowing']);
+    expect(findings[0]!.sentence).toContain('ECONNREFUSED');
+    expect(exitCodeFor(findings)).toBe(1);
+  });
+
+  it('warns when no pipeline describes the group', () => {
+    expect(ids(diagnose(withPipeline(null)))).toEqual(['warning:pipeline-not-found', 'ok:flowing']);
+  });
 });

@@ -1,5 +1,7 @@
 import type { ErrorClass } from '@shopstream/shared';
 import type { DeadGroup, DiagnoseFacts, GroupMember, KafkaFacts, OutboxFacts } from './facts.js';
+import { relayOwnedByPipeline } from '../pipeline/pipeline-view.js';
+import type { ConsumerView, PipelineView } from '../pipeline/pipeline-view.js';
 
 export type Severity = 'problem' | 'warning' | 'ok';
 
@@ -29,6 +31,11 @@ export type FindingId =
   | 'pending-stuck'
   | 'dead-row'
   | 'outbox-other-topic'
+  | 'pipeline-unreadable'
+  | 'pipeline-not-found'
+  | 'pipeline-condition-false'
+  | 'held-by-reset'
+  | 'reset-in-progress'
   | 'flowing';
 
 /** A PENDING backlog older than this, with relays alive, means they are not keeping up or failing. */
@@ -42,8 +49,10 @@ const RANK: Record<Severity, number> = { problem: 0, warning: 1, ok: 2 };
  * problem — one 'ok' finding saying that messages flow and how far behind the group is.
  */
 export function diagnose(facts: DiagnoseFacts): Finding[] {
-  const findings = [...kafkaFindings(facts), ...outboxFindings(facts)];
-  if (!findings.some((f) => f.severity === 'problem')) findings.push(flowing(facts));
+  const findings = [...kafkaFindings(facts), ...outboxFindings(facts), ...pipelineFindings(facts)];
+  // An unreadable pipeline is a problem of diagnose's view, not of the flow: say what flows anyway.
+  if (!findings.some((f) => f.severity === 'problem' && f.id !== 'pipeline-unreadable'))
+    findings.push(flowing(facts));
   // Stable sort: within a severity, the order above is root cause first (Kafka, then outbox).
   return findings.sort((a, b) => RANK[a.severity] - RANK[b.severity]);
 }
@@ -110,7 +119,8 @@ function offsetFindings(f: DiagnoseFacts, k: KafkaFacts, membersOnTopic: number)
   const committed = partitions.filter((p) => p.committedOffset !== null);
   const atLogEnd = committed.length > 0 && partitions.every((p) => p.lag === 0);
 
-  if (atLogEnd && held > 0 && membersOnTopic === 0) {
+  // A reset in progress is about to move these offsets: its own finding speaks for the group.
+  if (atLogEnd && held > 0 && membersOnTopic === 0 && !consumerOf(f)?.resetInProgress) {
     return [
       {
         id: 'offsets-at-log-end',
@@ -148,7 +158,9 @@ function idleGroupFindings(f: DiagnoseFacts, k: KafkaFacts): Finding[] {
   const partitions = k.partitions ?? [];
   const lag = sum(partitions.map((p) => p.lag));
   const committed = partitions.filter((p) => p.committedOffset !== null).length;
-  const startConsumer = consumerCommand(group, topic);
+  // No members on purpose: the held-by-reset finding explains it, and starting consumers would fight the reset.
+  if (consumerOf(f)?.held) return [];
+  const startConsumer = consumerCommand(f);
   const hint =
     k.otherGroupsOnTopic.length > 0
       ? ` Groups consuming ${topic} right now: ${k.otherGroupsOnTopic.join(', ')} — check CONSUMER_GROUP_ID.`
@@ -194,7 +206,7 @@ function membersElsewhere(f: DiagnoseFacts, members: GroupMember[]): Finding {
       id: 'members-on-other-topic',
       severity: 'problem',
       sentence: `Consumer group ${group} has ${members.length} member(s) (${clients}) subscribed to ${topic}, but none holds a partition of it: nothing from ${topic} reaches them.`,
-      fix: `restart the consumers: ${consumerCommand(group, topic)}`,
+      fix: `restart the consumers: ${consumerCommand(f)}`,
     };
   }
   const other = elsewhere[0]!;
@@ -205,7 +217,7 @@ function membersElsewhere(f: DiagnoseFacts, members: GroupMember[]): Finding {
       `Consumer group ${group} has ${members.length} member(s) (${clients}), but they consume ${elsewhere.join(', ')}, not ${topic}: ` +
       `the consumers of this group were started with another topic, so no event of ${topic} reaches them.`,
     fix:
-      `${consumerCommand(group, topic)} (restart the consumers with CONSUMER_TOPIC=${q(topic)}; ` +
+      `${consumerCommand(f)} (restart the consumers with CONSUMER_TOPIC=${q(topic)}; ` +
       `or, if ${other} is the topic you meant: npx shopstream diagnose --group ${q(group)} --topic ${q(other)})`,
   };
 }
@@ -247,7 +259,7 @@ function relayFindings(f: DiagnoseFacts, o: OutboxFacts): Finding[] {
       : 'no relay is registered: a relay that stops cleanly removes itself, and none has started since';
     const start =
       'infra/dev-env.sh node services/relay/dist/main.js (locally; npm start runs the whole stack; ' +
-      'on Kubernetes: kubectl scale deployment shopstream-relay --replicas=2)';
+      `on Kubernetes: ${relayOnKubernetes(f)})`;
     return [
       o.pending > 0
         ? {
@@ -439,10 +451,142 @@ function flowing(f: DiagnoseFacts): Finding {
   };
 }
 
-/** How a consumer for this group and topic is started, locally and on Kubernetes. */
-const consumerCommand = (group: string, topic: string): string =>
-  `CONSUMER_GROUP_ID=${q(group)} CONSUMER_TOPIC=${q(topic)} infra/dev-env.sh node services/consumer/dist/main.js` +
-  ` (on Kubernetes: kubectl scale deployment shopstream-consumer --replicas=1)`;
+/** The pipeline read for these facts, when one was read and found. */
+const pipelineOf = (f: DiagnoseFacts): PipelineView | null =>
+  f.pipeline?.reachable ? f.pipeline.pipeline : null;
+const consumerOf = (f: DiagnoseFacts): ConsumerView | null => pipelineOf(f)?.consumer ?? null;
+const nsFlag = (p: PipelineView): string => `-n ${q(p.namespace)}`;
+
+/**
+ * How a consumer for this group and topic is started, locally and on Kubernetes. Without a
+ * pipeline the advice is the one diagnose always gave; with one, it names the pipeline's
+ * Deployment, and never `kubectl scale` while a reset holds it (the operator would take it back).
+ */
+function consumerCommand(f: DiagnoseFacts): string {
+  const local = `CONSUMER_GROUP_ID=${q(f.group)} CONSUMER_TOPIC=${q(f.topic)} infra/dev-env.sh node services/consumer/dist/main.js`;
+  const p = pipelineOf(f);
+  const c = p?.consumer;
+  if (!p) return `${local} (on Kubernetes: kubectl scale deployment shopstream-consumer --replicas=1)`;
+  if (c?.held) {
+    return `${local} (on Kubernetes: Deployment ${c.held.deployment} is held at 0 by offset reset ${c.held.requestId} of ProductPipeline ${p.namespace}/${p.name}: see that finding, do not scale it)`;
+  }
+  return `${local} (on Kubernetes: kubectl scale deployment ${q(c?.deployment ?? 'shopstream-consumer')} ${nsFlag(p)} --replicas=1)`;
+}
+
+/** How relays are brought back on Kubernetes: by people only when the pipeline does not own the replicas. */
+function relayOnKubernetes(f: DiagnoseFacts): string {
+  const p = pipelineOf(f);
+  if (!p) return 'kubectl scale deployment shopstream-relay --replicas=2';
+  const r = p.relay;
+  if (!r || !relayOwnedByPipeline(r)) {
+    return `kubectl scale deployment ${q(r?.deployment ?? 'shopstream-relay')} ${nsFlag(p)} --replicas=2`;
+  }
+  const owner =
+    r.scalingMode === 'Operator'
+      ? 'the operator owns its replicas (scaling mode Operator) and sets them back'
+      : `KEDA owns its replicas through the ScaledObject ${p.name}-relay (scaling mode Keda) and sets them back`;
+  return (
+    `do not kubectl scale ${r.deployment ?? 'the relay Deployment'}: ${owner}; ` +
+    `check the RelayScaled condition (kubectl get pp ${q(p.name)} ${nsFlag(p)} -o jsonpath='{.status.conditions[?(@.type=="RelayScaled")]}') ` +
+    `and spec.relay.scaling.minReplicas (now ${r.minReplicas}; at least 1 keeps a relay running)`
+  );
+}
+
+/** What the ProductPipeline adds: it cannot be read, none is found, a condition is False, a reset holds the consumers. */
+function pipelineFindings(f: DiagnoseFacts): Finding[] {
+  const read = f.pipeline;
+  if (!read) return [];
+  if (!read.reachable) {
+    return [
+      {
+        id: 'pipeline-unreadable',
+        severity: 'problem',
+        sentence: `The ProductPipeline cannot be read (${read.error}): diagnose cannot tell whether an offset reset holds the consumers or who owns the relay replicas, so its Kubernetes advice is generic.`,
+        fix: 'check the kubeconfig (--kubeconfig, SHOPSTREAM_KUBECONFIG or KUBECONFIG), --namespace and --pipeline; kubectl get pp -n <namespace>',
+      },
+    ];
+  }
+  const p = read.pipeline;
+  if (!p) {
+    return [
+      {
+        id: 'pipeline-not-found',
+        severity: 'warning',
+        sentence: `No ProductPipeline describes group ${f.group} (${read.note}): its Kubernetes advice assumes nothing owns the replicas.`,
+        fix: 'name it with --pipeline (and --namespace), or SHOPSTREAM_PIPELINE / SHOPSTREAM_NAMESPACE',
+      },
+    ];
+  }
+  const out: Finding[] = p.conditions
+    .filter((c) => c.status === 'False')
+    .map((c) => ({
+      id: 'pipeline-condition-false' as const,
+      severity: 'warning' as const,
+      sentence: `ProductPipeline ${p.namespace}/${p.name} reports ${c.type}=False (${c.reason})${c.message ? `: ${c.message}` : ''}.`,
+      fix: `kubectl describe pp ${q(p.name)} ${nsFlag(p)} (its Events say when and why)`,
+    }));
+  const reset = resetFinding(f, p);
+  if (reset) out.push(reset);
+  return out;
+}
+
+/** A reset in progress, and the consumer Deployment it holds at 0: why the group has no members, and how it ends. */
+function resetFinding(f: DiagnoseFacts, p: PipelineView): Finding | null {
+  const c = p.consumer;
+  if (!c) return null;
+  const r = c.resetInProgress;
+  const h = c.held;
+  const pipeline = `ProductPipeline ${p.namespace}/${p.name}`;
+  const cancel =
+    `to cancel it, remove spec.consumers[groupId=${c.groupId}].offsetReset from ${pipeline} ` +
+    `(kubectl edit pp ${q(p.name)} ${nsFlag(p)}): the operator then restores the replicas`;
+  const paused = p.paused
+    ? ' The pipeline is paused (shopstream.io/paused: "true"): the reset waits until the annotation is removed.'
+    : '';
+  const lastError = r?.lastError ? ` It retries after: ${r.lastError}.` : '';
+  if (h && r && r.requestId === h.requestId) {
+    const now = f.now ? Date.parse(f.now) : NaN;
+    const overdue = !Number.isNaN(now) && now > Date.parse(r.deadline);
+    const how = h.scaledObject ? ` (through its KEDA ScaledObject ${h.scaledObject}, paused at 0)` : '';
+    return {
+      id: 'held-by-reset',
+      severity: overdue ? 'problem' : 'warning',
+      sentence:
+        `The consumers of group ${c.groupId} are held down on purpose: Deployment ${h.deployment} is held at 0${how} by offset reset ${h.requestId} ` +
+        `since ${r.startedAt} (phase ${r.phase}); it is restored to ${h.replicas} replica(s) when the reset finishes or fails at its deadline ${r.deadline} ` +
+        `(startedAt + ${r.timeoutSeconds}s).${lastError}${paused}` +
+        (overdue
+          ? ` The deadline has passed and the replicas are still held: the operator has not reconciled ${pipeline} since — is it running?`
+          : ''),
+      fix: overdue
+        ? `check the operator (its Deployment and logs); ${cancel}. Do not kubectl scale ${h.deployment} while the reset holds it`
+        : `wait for the reset (npx shopstream status shows its phase); ${cancel}. Do not kubectl scale ${h.deployment} while the reset holds it`,
+    };
+  }
+  if (h) {
+    return {
+      id: 'held-by-reset',
+      severity: 'warning',
+      sentence:
+        `Deployment ${h.deployment} of consumer group ${c.groupId} is still held at 0 for offset reset ${h.requestId}, which is no longer in progress: ` +
+        `the operator restores it to ${h.replicas} replica(s) on its next reconcile of ${pipeline}.${paused}`,
+      fix: `if it stays at 0, check the operator (its Deployment and logs); do not kubectl scale ${h.deployment}: the operator restores it`,
+    };
+  }
+  if (r) {
+    return {
+      id: 'reset-in-progress',
+      severity: 'warning',
+      sentence:
+        `Offset reset ${r.requestId} of group ${c.groupId} is in progress since ${r.startedAt} (phase ${r.phase}, deadline ${r.deadline})` +
+        `${c.deployment ? '' : `: the pipeline names no consumer Deployment, so it waits for the group to be Empty — stop the consumers of ${c.groupId} yourself`}.${lastError}${paused}`,
+      fix: c.deployment
+        ? `wait for the reset; ${cancel}`
+        : `stop the consumers of ${c.groupId}; or ${cancel}`,
+    };
+  }
+  return null;
+}
 
 const offsetList = (
   partitions: { partition: number; committedOffset: string | null; logEndOffset: string }[],

@@ -1,5 +1,6 @@
 import { findings, formatStatus } from './status-report.js';
 import type { OutboxPart, StatusReport } from './status-report.js';
+import type { PipelineRead } from '../pipeline/pipeline-view.js';
 
 const outbox = (over: Partial<OutboxPart> = {}): OutboxPart => ({
   counts: { PENDING: 3, PUBLISHED: 10, DEAD: 0, SKIPPED: 1 },
@@ -83,5 +84,95 @@ describe('findings', () => {
     expect(
       findings({ outbox: outbox(), consumerGroup: { ...group, topicExists: false, lag: null } }),
     ).toEqual(['topic t does not exist']);
+  });
+});
+
+describe('the pipeline section', () => {
+  const now = new Date('2026-12-02T18:10:00.000Z');
+  const read = (): PipelineRead => ({
+    reachable: true,
+    namespace: 'shop',
+    note: null,
+    pipeline: {
+      namespace: 'shop',
+      name: 'products',
+      generation: 4,
+      observedGeneration: 4,
+      paused: false,
+      conditions: [
+        { type: 'OffsetResetSucceeded', status: 'Unknown', reason: 'InProgress', message: 'r1: waiting' },
+        { type: 'Ready', status: 'False', reason: 'KafkaUnavailable', message: 'brokers down' },
+      ],
+      relay: {
+        deployment: 'relay',
+        scalingMode: 'Operator',
+        minReplicas: 1,
+        maxReplicas: 8,
+        desiredReplicas: 2,
+        currentReplicas: 2,
+      },
+      consumer: {
+        groupId: 'g',
+        inSpec: true,
+        deployment: 'cons',
+        state: 'Empty',
+        lag: 7,
+        members: 0,
+        offsetReset: { requestId: 'r1', mode: 'Execute', timeoutSeconds: 300 },
+        resetInProgress: {
+          requestId: 'r1',
+          phase: 'ScalingDown',
+          startedAt: '2026-12-02T18:08:00.000Z',
+          deadline: '2026-12-02T18:13:00.000Z',
+          timeoutSeconds: 300,
+          lastError: 'group not empty',
+        },
+        held: { requestId: 'r1', deployment: 'cons', replicas: 2, scaledObject: null },
+        lastHistory: null,
+      },
+    },
+  });
+
+  it('shows conditions, relay owner, the reset, the held Deployment, and not "no consumer is running"', () => {
+    const text = formatStatus(
+      { outbox: outbox(), consumerGroup: { ...group, state: 'Empty', members: 0 }, pipeline: read() },
+      now,
+    );
+    expect(text).toContain('pipeline shop/products: Ready False (generation 4, observed 4)');
+    expect(text).toContain('  Ready=False (KafkaUnavailable): brokers down');
+    expect(text).toContain(
+      "relay replicas: the operator owns relay's replicas (scaling mode Operator, 1..8); desired 2, current 2",
+    );
+    expect(text).toContain(
+      'offset reset r1 in progress: phase ScalingDown since 2026-12-02T18:08:00.000Z (2.0m ago), deadline 2026-12-02T18:13:00.000Z (in 3.0m, timeout 300s)',
+    );
+    expect(text).toContain('last error: group not empty');
+    expect(text).toContain('Deployment cons held at 0 by reset r1; restored to 2 replica(s)');
+    expect(text).toContain('! pipeline shop/products: Ready=False (KafkaUnavailable): brokers down');
+    expect(text).toMatch(
+      /! consumer group g is held at 0 by offset reset r1: .*remove spec\.consumers\[groupId=g\]\.offsetReset/,
+    );
+    expect(text).not.toContain('no consumer is running');
+  });
+
+  it('says in one line that the pipeline could not be read, or that none names the group', () => {
+    expect(
+      formatStatus({
+        outbox: outbox(),
+        consumerGroup: group,
+        pipeline: { reachable: false, error: 'cannot reach Kubernetes API at x' },
+      }),
+    ).toContain('pipeline: unavailable (cannot reach Kubernetes API at x)');
+    expect(
+      formatStatus({
+        outbox: outbox(),
+        consumerGroup: group,
+        pipeline: { reachable: true, namespace: 'n', pipeline: null, note: 'none here' },
+      }),
+    ).toContain('pipeline: none (none here)');
+  });
+
+  it('prints no pipeline section without a kubeconfig', () => {
+    expect(formatStatus({ outbox: outbox(), consumerGroup: group })).not.toContain('pipeline');
   });
 });

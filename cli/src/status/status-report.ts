@@ -1,4 +1,6 @@
 import type { OutboxStatus } from '@shopstream/shared';
+import type { PipelineRead } from '../pipeline/pipeline-view.js';
+import { formatPipeline, heldByReset, pipelineFindings } from './pipeline-report.js';
 
 export interface DeadRow {
   id: string;
@@ -47,6 +49,8 @@ export interface GroupPart {
 export interface StatusReport {
   outbox: OutboxPart | { error: string };
   consumerGroup: GroupPart | { error: string };
+  /** Present only when a kubeconfig is given: the ProductPipeline behind the group. */
+  pipeline?: PipelineRead;
 }
 
 export const DEAD_ROWS_SHOWN = 20;
@@ -76,12 +80,16 @@ export function findings(report: StatusReport): string[] {
   const g = report.consumerGroup;
   if (!('error' in g)) {
     if (!g.topicExists) out.push(`topic ${g.topic} does not exist`);
-    else if (g.members === 0) out.push(`consumer group ${g.group} has no members: no consumer is running`);
+    // A reset holding the Deployment explains the empty group: the pipeline finding says so.
+    else if (g.members === 0 && !heldByReset(report.pipeline))
+      out.push(`consumer group ${g.group} has no members: no consumer is running`);
   }
+  if (report.pipeline) out.push(...pipelineFindings(report.pipeline));
   return out;
 }
 
-export function formatStatus(report: StatusReport): string {
+/** `now` dates the reset's "since" and "deadline" (a parameter so tests fix it). */
+export function formatStatus(report: StatusReport, now: Date = new Date()): string {
   const lines: string[] = [];
   const o = report.outbox;
   if ('error' in o) {
@@ -123,6 +131,7 @@ export function formatStatus(report: StatusReport): string {
       `consumer group ${g.group} on ${g.topic}: ${g.state}, ${g.members} member(s), ${g.lag === null ? 'topic missing' : `lag ${g.lag} message(s)`}`,
     );
   }
+  if (report.pipeline) lines.push(...formatPipeline(report.pipeline, now));
   const problems = findings(report);
   if (problems.length) lines.push('', ...problems.map((p) => `! ${p}`));
   return lines.join('\n');
