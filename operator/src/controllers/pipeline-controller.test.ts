@@ -32,6 +32,7 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
         return { name: t.name, ready: behaviour.topicReady, partitions: t.partitions };
       },
       deleteTopic: async () => undefined,
+      release: async () => undefined,
       close: async () => undefined,
     }),
     relay: {

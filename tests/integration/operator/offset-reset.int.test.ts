@@ -281,7 +281,7 @@ describe('offset resets by the operator', () => {
     kubelet.hold(true);
     await pp.patchSpec('shop', {
       consumers: [
-        mainConsumer({ requestId: 'replay-3', to: { earliest: true }, mode: 'Execute', timeoutSeconds: 3 }),
+        mainConsumer({ requestId: 'replay-3', to: { earliest: true }, mode: 'Execute', timeoutSeconds: 15 }),
         replayConsumer(),
       ],
     });
