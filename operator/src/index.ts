@@ -39,3 +39,5 @@ export {
   KEDA_PAUSED_REPLICAS_ANNOTATION,
 } from './controllers/consumer-hold.js';
 export { OperatorMetrics } from './metrics.js';
+export { ResetRefusedError, OffsetCommitError } from './controllers/errors.js';
+export { DEFAULT_RESET_TIMEOUT_SECONDS } from './controllers/offset-reset-controller.js';

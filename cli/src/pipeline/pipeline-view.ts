@@ -1,3 +1,4 @@
+import { DEFAULT_RESET_TIMEOUT_SECONDS } from '@shopstream/operator';
 import type { ConsumerStatus, ProductPipeline, ResetHistoryEntry } from '@shopstream/operator';
 
 /**
@@ -5,9 +6,6 @@ import type { ConsumerStatus, ProductPipeline, ResetHistoryEntry } from '@shopst
  * pure functions so the rules and the report can be unit-tested on plain data; the adapter that
  * reads the API server is pipeline-status.ts.
  */
-
-/** The operator's default `offsetReset.timeoutSeconds` (the CRD's default too). */
-export const DEFAULT_RESET_TIMEOUT_SECONDS = 300;
 
 export type ScalingMode = 'Operator' | 'Keda' | 'Disabled';
 

@@ -27,13 +27,17 @@ export const partitionDecrease = (message: string): ReconcileError =>
  * denial): retrying cannot help, so it fails at once, before anything is scaled.
  */
 export class ResetRefusedError extends Error {
+  /** Partitions already at their planned offset when it was refused (a commit compared first). */
+  readonly written?: PartitionReset[];
+
   constructor(
-    readonly reason: 'TopicNotFound' | 'Forbidden' | 'InvalidTarget',
+    readonly reason: 'TopicNotFound' | 'Forbidden' | 'InvalidTarget' | 'OffsetsMoved',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; written?: PartitionReset[] },
   ) {
     super(message, options);
     this.name = 'ResetRefusedError';
+    this.written = options?.written;
   }
 }
 

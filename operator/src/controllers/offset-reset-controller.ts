@@ -56,6 +56,7 @@ export const ResetReason = {
   InvalidTarget: 'InvalidTarget',
   TopicNotFound: 'TopicNotFound',
   Forbidden: 'Forbidden',
+  OffsetsMoved: 'OffsetsMoved',
 } as const;
 
 /** Whether `requestId` already ran in `mode` (an Execute also covers a later DryRun of the same id). */
@@ -296,7 +297,8 @@ async function executeStep(
     await deps.groups.commit(consumer.groupId, partitions);
     return await succeed(partitions);
   } catch (err) {
-    if (err instanceof OffsetCommitError) progress = { ...progress, written: err.written };
+    if (err instanceof OffsetCommitError || (err instanceof ResetRefusedError && err.written))
+      progress = { ...progress, written: err.written };
     const refused = refusal(err);
     if (refused) return fail({ ...refused, message: `${prefix}: ${refused.message}` });
     progress = { ...progress, lastError: (err as Error).message ?? String(err) };
@@ -356,9 +358,7 @@ async function release(
   deps: HoldDeps,
 ): Promise<{ restored: boolean }> {
   const recorded = status.heldForReset;
-  const names = new Set(
-    [consumer.deploymentRef?.name, recorded?.deployment].filter((n): n is string => !!n),
-  );
+  const names = new Set([consumer.deploymentRef?.name, recorded?.deployment].filter((n): n is string => !!n));
   let restored = false;
   for (const name of names) {
     const held = recorded?.deployment === name ? recorded : undefined;

@@ -73,14 +73,31 @@ export class ConsumerGroupAdmin {
 
   /**
    * Commits the planned (concrete) offsets for the group, which must have no members, and reads
-   * them back: a write Kafka did not keep is an error, not a success. One that stops part-way says
-   * exactly which partitions hold their planned offset (OffsetCommitError.written).
+   * them back: a write Kafka did not keep is an error, not a success. Compare, then write: a
+   * partition already at its planned offset is done (a retry after a lost status write); one at
+   * neither its planned nor its old offset means another writer was here since the plan was fixed
+   * (a leader that lost the lease, or consumers that ran), so nothing is written (ResetRefusedError
+   * OffsetsMoved). One that stops part-way says exactly which partitions hold their planned offset.
    */
   async commit(groupId: string, plan: PartitionReset[]): Promise<void> {
     const admin = await this.ready();
+    const before = await refuseDenials(() => this.committed(groupId, plan));
+    const done = plan.filter((p) => before.get(key(p)) === p.newOffset);
+    const moved = plan.filter((p) => !done.includes(p) && before.get(key(p)) !== (p.oldOffset ?? null));
+    if (moved.length) {
+      const where = moved
+        .map((p) => `${key(p)} at ${before.get(key(p)) ?? '-'}, planned from ${p.oldOffset ?? '-'}`)
+        .join(', ');
+      throw new ResetRefusedError(
+        'OffsetsMoved',
+        `offsets of group ${groupId} moved since the plan was fixed (${where}); nothing written`,
+        { written: done },
+      );
+    }
     const byTopic = new Map<string, PartitionReset[]>();
-    for (const p of plan) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
-    const confirmed: PartitionReset[] = [];
+    for (const p of plan.filter((x) => !done.includes(x)))
+      byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    const confirmed: PartitionReset[] = [...done];
     try {
       await refuseDenials(async () => {
         for (const [topic, partitions] of byTopic) {
@@ -107,21 +124,27 @@ export class ConsumerGroupAdmin {
     if (missed.length) {
       throw new OffsetCommitError(
         written,
-        `offsets of ${missed.map((p) => `${p.topic}[${p.partition}]`).join(', ')} for group ${groupId} do not read back as written`,
+        `offsets of ${missed.map(key).join(', ')} for group ${groupId} do not read back as written`,
       );
     }
   }
 
-  /** The partitions of `plan` whose committed offset is the planned one. */
-  private async holding(groupId: string, plan: PartitionReset[]): Promise<PartitionReset[]> {
+  /** The group's committed offset of each partition in `plan` (null: none). */
+  private async committed(groupId: string, plan: PartitionReset[]): Promise<Map<string, string | null>> {
     const admin = await this.ready();
     const topics = [...new Set(plan.map((p) => p.topic))];
     const stored = await admin.fetchOffsets({ groupId, topics });
-    return plan.filter(
-      (p) =>
-        stored.find((t) => t.topic === p.topic)?.partitions.find((x) => x.partition === p.partition)
-          ?.offset === p.newOffset,
-    );
+    const offsets = new Map<string, string | null>();
+    for (const t of stored)
+      for (const p of t.partitions)
+        offsets.set(key({ topic: t.topic, partition: p.partition }), Number(p.offset) >= 0 ? p.offset : null);
+    return offsets;
+  }
+
+  /** The partitions of `plan` whose committed offset is the planned one. */
+  private async holding(groupId: string, plan: PartitionReset[]): Promise<PartitionReset[]> {
+    const now = await this.committed(groupId, plan);
+    return plan.filter((p) => now.get(key(p)) === p.newOffset);
   }
 
   async close(): Promise<void> {
@@ -129,6 +152,8 @@ export class ConsumerGroupAdmin {
     this.connected = false;
   }
 }
+
+const key = (p: { topic: string; partition: number }): string => `${p.topic}[${p.partition}]`;
 
 const DENIALS = new Set([
   'TOPIC_AUTHORIZATION_FAILED',
