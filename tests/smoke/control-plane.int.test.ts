@@ -1,6 +1,13 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { infraEnv, kubeConfig, randomNamespace, waitFor } from '../harness/index.js';
+
+const run = promisify(execFile);
 
 const isNotFound = (err: unknown): boolean => (err as { code?: number }).code === 404;
 
@@ -129,6 +136,44 @@ describe('local control plane', () => {
     expect((await core.readNamespacedConfigMap({ name: 'bystander', namespace })).metadata?.name).toBe(
       'bystander',
     );
+  });
+
+  it('lets `helm install --wait` finish for a chart whose Deployment must become available', async () => {
+    const chart = await mkdtemp(join(tmpdir(), 'wait-chart-'));
+    const release = randomNamespace('wait');
+    try {
+      await mkdir(join(chart, 'templates'));
+      await writeFile(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: wait-probe\nversion: 0.1.0\n');
+      await writeFile(
+        join(chart, 'templates', 'deployment.yaml'),
+        JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', ...deployment('probe', 2) }),
+      );
+      // --wait fails the install unless both replicas are available before the timeout.
+      await run(env.helm, [
+        'install',
+        release,
+        chart,
+        '--namespace',
+        namespace,
+        '--kubeconfig',
+        env.kubeconfig,
+        '--wait',
+        '--timeout',
+        '120s',
+      ]);
+      const status = (await apps.readNamespacedDeployment({ name: 'probe', namespace })).status;
+      expect(status?.availableReplicas).toBe(2);
+    } finally {
+      await run(env.helm, [
+        'uninstall',
+        release,
+        '--namespace',
+        namespace,
+        '--kubeconfig',
+        env.kubeconfig,
+      ]).catch(() => undefined);
+      await rm(chart, { recursive: true, force: true });
+    }
   });
 
   it('finishes deleting a namespace that still holds a Deployment, its pods and a ConfigMap', async () => {
