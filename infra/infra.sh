@@ -4,11 +4,11 @@
 #   up       install, then start PostgreSQL, Kafka, etcd, kube-apiserver and the control plane
 #            (kube-controller-manager, kube-scheduler, kwok with one fake node), reusing healthy ones
 #   down     stop everything started by `up`, by saved PID
-# SHOPSTREAM_CONTROL_PLANE=0 selects the plain apiserver profile: no controllers, scheduler or fake
-# nodes are built or started (objects are stored but nothing acts on them), which saves their build
-# on a cold machine. A control plane that is already running is left alone.
 #   status   one line per service: health, version, endpoint
 #   env      shell exports (or --json) that point clients at the running services
+# SHOPSTREAM_CONTROL_PLANE=0 selects the plain apiserver profile: no controllers, scheduler or fake
+# nodes are built or started (objects are stored but nothing acts on them), which saves their build
+# on a cold machine. A control plane that is already running is left alone; `down` stops it anyway.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$INFRA_DIR/lib/postgres.sh"
