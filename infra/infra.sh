@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # The one entry point for local infrastructure: `infra.sh install|up|down|status|env`.
 #   install  builds or downloads everything into $SHOPSTREAM_CACHE (idempotent, keyed by version)
-#   up       install, then start PostgreSQL, Kafka, etcd and kube-apiserver (reusing healthy ones)
+#   up       install, then start PostgreSQL, Kafka, etcd, kube-apiserver and the control plane
+#            (kube-controller-manager, kube-scheduler, kwok with one fake node), reusing healthy ones
 #   down     stop everything started by `up`, by saved PID
 #   status   one line per service: health, version, endpoint
 #   env      shell exports (or --json) that point clients at the running services
+# SHOPSTREAM_CONTROL_PLANE=0 selects the plain apiserver profile: no controllers, scheduler or fake
+# nodes are built or started (objects are stored but nothing acts on them), which saves their build
+# on a cold machine. A control plane that is already running is left alone; `down` stops it anyway.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 . "$INFRA_DIR/lib/postgres.sh"
 . "$INFRA_DIR/lib/kafka.sh"
 . "$INFRA_DIR/lib/kube.sh"
+. "$INFRA_DIR/lib/control-plane.sh"
 . "$INFRA_DIR/lib/tools.sh"
 . "$INFRA_DIR/lib/chromium.sh"
 
@@ -33,6 +38,7 @@ install_all() {
   etcd_install
   helm_install
   apiserver_install
+  kwok_install
 }
 
 up() {
@@ -41,14 +47,15 @@ up() {
   kafka_start; log "Kafka ready at $(kafka_endpoint)"
   etcd_start; log "etcd ready at $(etcd_endpoint)"
   apiserver_start; log "kube-apiserver ready at $(apiserver_endpoint)"
+  control_plane_start
 }
 
 down() {
-  apiserver_stop; etcd_stop; kafka_stop; postgres_stop
+  control_plane_stop; apiserver_stop; etcd_stop; kafka_stop; postgres_stop
   log "stopped"
 }
 
-row() { printf '%-15s %-9s %-10s %s\n' "$@"; }
+row() { printf '%-24s %-9s %-10s %s\n' "$@"; }
 status() {
   local rc=0 state
   row SERVICE STATE VERSION ENDPOINT
@@ -60,6 +67,14 @@ status() {
   row etcd "$state" "$( [ -x "$ETCD_BIN" ] && etcd_version || echo -)" "$(etcd_endpoint)"
   if apiserver_healthy; then state=healthy; else state=down; rc=1; fi
   row kube-apiserver "$state" "$( [ -x "$K8S_BIN/kube-apiserver" ] && apiserver_version || echo -)" "$(apiserver_endpoint)"
+  if control_plane_wanted; then
+    if kcm_healthy; then state=healthy; else state=down; rc=1; fi
+    row kube-controller-manager "$state" "$(k8s_component_version kube-controller-manager || echo -)" "$(kcm_endpoint)"
+    if scheduler_healthy; then state=healthy; else state=down; rc=1; fi
+    row kube-scheduler "$state" "$(k8s_component_version kube-scheduler || echo -)" "$(scheduler_endpoint)"
+    if kwok_healthy; then state=healthy; else state=down; rc=1; fi
+    row kwok "$state" "$(kwok_version || echo -)" "$(kwok_endpoint)"
+  fi
   if [ -x "$HELM_BIN" ]; then state=installed; else state=missing; rc=1; fi
   row helm "$state" "$( [ -x "$HELM_BIN" ] && helm_version || echo -)" "$HELM_BIN"
   if [ -x "$PROMTOOL_BIN" ]; then state=installed; else state=missing; rc=1; fi
@@ -74,8 +89,8 @@ print_env() {
     cat <<JSON
 {"databaseUrl":"$(postgres_endpoint)","etcd":"$ETCD_BIN","kubeApiserver":"$K8S_BIN/kube-apiserver","kubePki":"$PKI","kafkaBrokers":"$(kafka_endpoint)","kafkaClasspath":"$KAFKA_CP",
  "kafkaLog4jConfig":"$INFRA_DIR/kafka/log4j2.properties","kubeconfig":"$KUBECONFIG_PATH","kubectl":"$K8S_BIN/kubectl",
- "helm":"$HELM_BIN","promtool":"$PROMTOOL_BIN","prometheus":"$PROMETHEUS_BIN","runDir":"$SHOPSTREAM_RUN",
- "versions":{"postgres":"$POSTGRES_MAJOR","kafka":"$KAFKA_VERSION","kubernetes":"$K8S_VERSION","etcd":"$ETCD_VERSION","helm":"$HELM_VERSION"}}
+ "helm":"$HELM_BIN","controlPlane":$(control_plane_healthy && echo true || echo false),"kwokNode":"$KWOK_NODE","promtool":"$PROMTOOL_BIN","prometheus":"$PROMETHEUS_BIN","runDir":"$SHOPSTREAM_RUN",
+ "versions":{"postgres":"$POSTGRES_MAJOR","kafka":"$KAFKA_VERSION","kubernetes":"$K8S_VERSION","etcd":"$ETCD_VERSION","helm":"$HELM_VERSION","kwok":"$KWOK_VERSION"}}
 JSON
     return
   fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go-based tools (etcd, helm) from the Go module proxy into $SHOPSTREAM_CACHE/<tool>-<version>/bin.
+# Builds the Go-based tools (etcd, helm, kwok) from the Go module proxy into $SHOPSTREAM_CACHE/<tool>-<version>/bin.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/go-env.sh"
@@ -18,8 +18,22 @@ build_tool() {
     || die "building $name $version failed"
 }
 
+# kwok refuses to start without stages (the node and pod lifecycles it plays out); its module ships
+# the stock ones. Copy them next to the binary so running kwok never depends on the module cache.
+kwok_stages() {
+  local out="$SHOPSTREAM_CACHE/kwok-v$KWOK_VERSION" stages
+  [ -f "$out/stages/pod-ready.yaml" ] && return 0
+  stages="$GOMODCACHE/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage"
+  [ -d "$stages" ] || (cd "$out/src" && go mod download "sigs.k8s.io/kwok@v$KWOK_VERSION")
+  mkdir -p "$out/stages"
+  cp "$stages/node/fast/node-initialize.yaml" "$stages/node/heartbeat/node-heartbeat.yaml" \
+    "$stages/pod/fast/pod-ready.yaml" "$stages/pod/fast/pod-complete.yaml" "$stages/pod/fast/pod-delete.yaml" \
+    "$out/stages/" || die "kwok v$KWOK_VERSION does not ship the stages we use under kustomize/stage"
+}
+
 case "${1:-all}" in
   etcd|all) build_tool etcd "v$ETCD_VERSION" go.etcd.io/etcd/server/v3 ;;&
   helm|all) build_tool helm "v$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
-              "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" ;;
+              "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" ;;&
+  kwok|all) build_tool kwok "v$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok && kwok_stages ;;
 esac

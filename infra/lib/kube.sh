@@ -66,8 +66,10 @@ apiserver_healthy() {
 apiserver_start() {
   kube_pki
   apiserver_healthy && return 0
-  # No kube-controller-manager runs, so nothing would create default ServiceAccounts: leave that
-  # admission plugin out. The endpoint reconciler is off because there is no node network.
+  # The ServiceAccount admission plugin stays off: it would refuse pods until the controller
+  # manager has created the namespace's default ServiceAccount (never, in the plain profile; a race
+  # right after a test creates its namespace otherwise), and no pod runs that could use a token.
+  # The endpoint reconciler is off because there is no node network.
   spawn "$APISERVER_PID" "$APISERVER_LOG" "$K8S_BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" --etcd-prefix=/shopstream \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \

@@ -14,10 +14,14 @@ export interface InfraEnv {
   kubePki: string;
   kubectl: string;
   helm: string;
+  /** kube-controller-manager, kube-scheduler and kwok were healthy when the environment was read. */
+  controlPlane: boolean;
+  /** The fake node kwok manages; the scheduler puts pods there. */
+  kwokNode: string;
   promtool: string;
   prometheus: string;
   runDir: string;
-  versions: { postgres: string; kafka: string; kubernetes: string; etcd: string; helm: string };
+  versions: { postgres: string; kafka: string; kubernetes: string; etcd: string; helm: string; kwok: string };
 }
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
