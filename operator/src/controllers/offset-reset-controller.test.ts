@@ -47,7 +47,9 @@ function world(groupState = 'Stable') {
     },
     scaledObjects: {
       targeting: async () =>
-        scaledObject.exists ? { name: 'consumer-so', annotations: { ...scaledObject.annotations } } : undefined,
+        scaledObject.exists
+          ? { name: 'consumer-so', annotations: { ...scaledObject.annotations } }
+          : undefined,
       annotate: async (_ns, _name, a) => {
         calls.push(`pause ${JSON.stringify(a)}`);
         apply(scaledObject.annotations, a);
@@ -106,7 +108,12 @@ const writing = (s: ConsumerStatus) => s.resetInProgress?.phase === 'WritingOffs
 describe('reconcileOffsetReset', () => {
   it('Execute: validates and records the hold in the status before scaling, fixes the plan before writing, restores only in the reconcile after', async () => {
     const w = world();
-    let step = await reconcileOffsetReset('ns', consumer('Execute'), { groupId: 'g', state: 'Stable' }, w.deps);
+    let step = await reconcileOffsetReset(
+      'ns',
+      consumer('Execute'),
+      { groupId: 'g', state: 'Stable' },
+      w.deps,
+    );
     // Validated first: planned once, nothing scaled, the hold recorded for the status write.
     expect(w.calls).toEqual(['plan']);
     expect(step.status.heldForReset).toEqual({ requestId: 'r1', deployment: 'consumer', replicas: 3 });
@@ -163,7 +170,12 @@ describe('reconcileOffsetReset', () => {
     ]) {
       const w = world();
       w.state.planError = error;
-      const step = await reconcileOffsetReset('ns', consumer('Execute'), { groupId: 'g', state: 'Stable' }, w.deps);
+      const step = await reconcileOffsetReset(
+        'ns',
+        consumer('Execute'),
+        { groupId: 'g', state: 'Stable' },
+        w.deps,
+      );
       expect(step.condition).toMatchObject({
         status: 'False',
         reason: error instanceof ResetRefusedError ? error.reason : 'InvalidTarget',
@@ -185,7 +197,9 @@ describe('reconcileOffsetReset', () => {
     step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
     w.state.kafkaDown = true;
     expect(step.condition).toMatchObject({ status: 'Unknown', reason: 'InProgress' });
-    expect(step.status.resetInProgress?.written).toEqual([{ topic: 't', partition: 0, oldOffset: '7', newOffset: '0' }]);
+    expect(step.status.resetInProgress?.written).toEqual([
+      { topic: 't', partition: 0, oldOffset: '7', newOffset: '0' },
+    ]);
     expect(step.requeueAfterMs).toBeGreaterThan(0);
     for (let t = 0; t < 70; t += 5) {
       w.later(5000);
@@ -219,7 +233,9 @@ describe('reconcileOffsetReset', () => {
     w.later(61_000);
     step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
     expect(step.condition).toMatchObject({ status: 'False', reason: 'DeadlineExceeded' });
-    expect(step.condition?.message).toMatch(/waiting for group g to be Empty: Stable with 0 member\(s\)\); offsets unchanged; replicas restored/);
+    expect(step.condition?.message).toMatch(
+      /waiting for group g to be Empty: Stable with 0 member\(s\)\); offsets unchanged; replicas restored/,
+    );
     expect(w.deployment.replicas).toBe(3);
     expect(w.calls).not.toContain('commit');
   });

@@ -22,7 +22,9 @@ import type { OperatorProcess } from './operator-fixture.js';
 
 /** Pods of the Deployment that are Ready and not terminating: what the fake nodes run for it. */
 async function readyPods(kc: KubeConfig, namespace: string, app: string): Promise<number> {
-  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: `app=${app}` });
+  const pods = await kc
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace, labelSelector: `app=${app}` });
   return pods.items.filter(
     (p) =>
       !p.metadata?.deletionTimestamp &&
@@ -36,7 +38,10 @@ async function topicWithGroup(brokers: string) {
   const [topic, group] = [randomTopic('reset'), randomGroup('reset')];
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: 2, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
   const producer = fixtureProducer(kafka);
   await producer.connect();
   await producer.send({
@@ -170,7 +175,12 @@ describe('reset cannot complete: Failed after its deadline, replicas restored', 
             groupId: group,
             deploymentRef: { name: 'kafka-down' },
             topics: [topic],
-            offsetReset: { requestId: 'outage-1', to: { earliest: true }, mode: 'Execute', timeoutSeconds: 40 },
+            offsetReset: {
+              requestId: 'outage-1',
+              to: { earliest: true },
+              mode: 'Execute',
+              timeoutSeconds: 40,
+            },
           },
         ],
       });
@@ -194,7 +204,11 @@ describe('reset cannot complete: Failed after its deadline, replicas restored', 
       const status = await consumerStatus('kafka-down', group);
       expect(status?.heldForReset).toBeUndefined();
       expect(status?.resetInProgress ?? null).toBeNull();
-      expect(status?.resetHistory?.[0]).toMatchObject({ requestId: 'outage-1', outcome: 'Failed', partitionsWritten: [] });
+      expect(status?.resetHistory?.[0]).toMatchObject({
+        requestId: 'outage-1',
+        outcome: 'Failed',
+        partitionsWritten: [],
+      });
 
       await kafka.start();
       expect(await consumerGroupsCommitted(kafka.brokers, group, topic)).toEqual({ 0: '2', 1: '2' });
@@ -219,7 +233,12 @@ describe('reset cannot complete: Failed after its deadline, replicas restored', 
             groupId: group,
             deploymentRef: { name },
             topics: [topic],
-            offsetReset: { requestId: `${name}-1`, to: { earliest: true }, mode: 'Execute', timeoutSeconds: 600 },
+            offsetReset: {
+              requestId: `${name}-1`,
+              to: { earliest: true },
+              mode: 'Execute',
+              timeoutSeconds: 600,
+            },
           },
         ],
       });
