@@ -119,10 +119,14 @@ describe('operator loses leadership mid-reset', () => {
         },
       ],
     });
-    await waitFor(async () => (await consumerStatus())?.resetInProgress?.phase === 'ScalingDown', {
-      description: 'op-a to hold the consumers at 0 and wait for the group',
-      timeoutMs: 60_000,
-    });
+    // ScalingDown is stored before the hold (the hold is recorded first): wait for the waiting itself.
+    await waitFor(
+      async () => /waiting for group/.test((await consumerStatus())?.resetInProgress?.lastError ?? ''),
+      {
+        description: 'op-a to hold the consumers at 0 and wait for the group',
+        timeoutMs: 60_000,
+      },
+    );
     expect(await deploymentOf(kc, namespace, 'consumer')).toMatchObject({
       replicas: 0,
       annotations: { [RESET_REQUEST_ANNOTATION]: 'shift-1', [RESET_REPLICAS_ANNOTATION]: '1' },
