@@ -21,7 +21,7 @@ export { fixtureProducer } from './fixture-producer.js';
 export type { ReadRecord } from './topic-reader.js';
 export { startPrivateKafka } from './private-kafka.js';
 export type { PrivateKafka } from './private-kafka.js';
-export { kubeConfig, installPipelineCrd, installFixtureCrd } from './kube.js';
+export { kubeConfig, installPipelineCrd, installFixtureCrd, serviceAccountKubeconfig } from './kube.js';
 export { startPrivateKube } from './private-kube.js';
 export type { PrivateKube } from './private-kube.js';
 export { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, KubeConfig, loadYaml } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig, loadYaml } from '@kubernetes/client-node';
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { infraEnv, repoRoot } from './infra.js';
 import { waitFor } from './wait-for.js';
@@ -10,6 +10,44 @@ export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(infraEnv().kubeconfig);
   return kc;
+}
+
+/**
+ * Writes to `file` a kubeconfig holding only a fresh token of the ServiceAccount `namespace/name`
+ * (what a pod running as it would hold), for the API server `kc` points at, with `namespace` as
+ * the context's namespace. Returns `file`.
+ */
+export async function serviceAccountKubeconfig(
+  kc: KubeConfig,
+  serviceAccount: { namespace: string; name: string },
+  file: string,
+): Promise<string> {
+  const { namespace, name } = serviceAccount;
+  const { status } = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  await writeFile(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'cluster',
+          cluster: {
+            server: kc.getCurrentCluster()!.server,
+            'certificate-authority': `${infraEnv().kubePki}/ca.crt`,
+          },
+        },
+      ],
+      users: [{ name, user: { token: status!.token } }],
+      contexts: [{ name, context: { cluster: 'cluster', user: name, namespace } }],
+      'current-context': name,
+    }),
+  );
+  return file;
 }
 
 /**

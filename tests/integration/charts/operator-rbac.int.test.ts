@@ -29,6 +29,7 @@ import {
   randomTopic,
   repoRoot,
   seedOutbox,
+  serviceAccountKubeconfig,
   startPrivateKube,
   startService,
   waitFor,
@@ -175,32 +176,10 @@ describe('operator chart RBAC against what the operator does', () => {
       grants = grantsFor(objects, { namespace: operatorNs, name: serviceAccount });
 
       // What a pod of the chart's Deployment would hold: a token of its ServiceAccount, nothing else.
-      const { status } = await core.createNamespacedServiceAccountToken({
-        namespace: operatorNs,
-        name: serviceAccount,
-        body: { spec: { audiences: [], expirationSeconds: 3600 } },
-      });
-      const kubeconfig = join(work, `kubeconfig-${operatorNs}`);
-      await writeFile(
-        kubeconfig,
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [
-            {
-              name: 'private',
-              cluster: {
-                server: admin.getCurrentCluster()!.server,
-                'certificate-authority': `${env.kubePki}/ca.crt`,
-              },
-            },
-          ],
-          users: [{ name: 'operator', user: { token: status!.token } }],
-          contexts: [
-            { name: 'operator', context: { cluster: 'private', user: 'operator', namespace: operatorNs } },
-          ],
-          'current-context': 'operator',
-        }),
+      const kubeconfig = await serviceAccountKubeconfig(
+        admin,
+        { namespace: operatorNs, name: serviceAccount },
+        join(work, `kubeconfig-${operatorNs}`),
       );
 
       // Relay scaling reads a real outbox through the Secret; the Deployments are API objects only.

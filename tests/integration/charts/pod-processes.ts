@@ -1,8 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { freePort, infraEnv, startService } from '../../harness/index.js';
+import { freePort, serviceAccountKubeconfig, startService } from '../../harness/index.js';
 import type { ServiceProcess } from '../../harness/index.js';
 
 /** Which of our sources a container runs, from its command or (none) its image's default. */
@@ -24,30 +23,10 @@ async function podEnv(kc: KubeConfig, pod: V1Pod, dir: string): Promise<Record<s
     else if (field === 'metadata.namespace') env[e.name] = namespace;
     else if (field === 'metadata.name') env[e.name] = pod.metadata!.name!;
   }
-  const { status } = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-    namespace,
-    name: pod.spec!.serviceAccountName ?? 'default',
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  const kubeconfig = join(dir, `kubeconfig-${namespace}-${pod.metadata!.name!}`);
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'local',
-          cluster: {
-            server: kc.getCurrentCluster()!.server,
-            'certificate-authority': `${infraEnv().kubePki}/ca.crt`,
-          },
-        },
-      ],
-      users: [{ name: 'pod', user: { token: status!.token } }],
-      contexts: [{ name: 'pod', context: { cluster: 'local', user: 'pod', namespace } }],
-      'current-context': 'pod',
-    }),
+  const kubeconfig = await serviceAccountKubeconfig(
+    kc,
+    { namespace, name: pod.spec!.serviceAccountName ?? 'default' },
+    join(dir, `kubeconfig-${namespace}-${pod.metadata!.name!}`),
   );
   return {
     ...env,

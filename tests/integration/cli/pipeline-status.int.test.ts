@@ -22,6 +22,7 @@ import {
   randomNamespace,
   randomTopic,
   seedOutbox,
+  serviceAccountKubeconfig,
   startPrivateKube,
 } from '../../harness/index.js';
 import type { PrivateKube, TestDatabase } from '../../harness/index.js';
@@ -366,31 +367,11 @@ describe('shopstream status with a kubeconfig', () => {
   it('says a user the API server forbids to read pipelines lacks get and list on them', async () => {
     // A ServiceAccount with no RoleBinding: authenticated, allowed nothing.
     await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'nobody' } } });
-    const { status } = await core.createNamespacedServiceAccountToken({
-      namespace,
-      name: 'nobody',
-      body: { spec: { audiences: [], expirationSeconds: 600 } },
-    });
-    const file = join(work, 'nobody.kubeconfig');
-    await writeFile(
-      file,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'local',
-            cluster: {
-              server: kc.getCurrentCluster()!.server,
-              'certificate-authority': `${infraEnv().kubePki}/ca.crt`,
-            },
-          },
-        ],
-        users: [{ name: 'nobody', user: { token: status!.token } }],
-        // The context's namespace is the default when neither --namespace nor SHOPSTREAM_NAMESPACE is given.
-        contexts: [{ name: 'nobody', context: { cluster: 'local', user: 'nobody', namespace } }],
-        'current-context': 'nobody',
-      }),
+    // The context's namespace is the default when neither --namespace nor SHOPSTREAM_NAMESPACE is given.
+    const file = await serviceAccountKubeconfig(
+      kc,
+      { namespace, name: 'nobody' },
+      join(work, 'nobody.kubeconfig'),
     );
     const { SHOPSTREAM_NAMESPACE: _n, ...noNamespace } = env;
     const result = await runCli(['status'], { ...noNamespace, KUBECONFIG: file });
