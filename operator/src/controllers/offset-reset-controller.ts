@@ -221,6 +221,13 @@ async function executeStep(
     };
   };
 
+  const deploymentNotFound = () =>
+    fail({
+      status: 'False',
+      reason: ResetReason.DeploymentNotFound,
+      message: `${prefix}: consumer Deployment ${namespace}/${deploymentName} not found`,
+    });
+
   if (now.getTime() >= deadline) {
     return fail({
       status: 'False',
@@ -236,13 +243,7 @@ async function executeStep(
       await deps.groups.plan(consumer.groupId, consumer.topics, reset.to, now);
       if (deploymentName) {
         const deployment = await deps.deployments.get(namespace, deploymentName);
-        if (!deployment) {
-          return fail({
-            status: 'False',
-            reason: ResetReason.DeploymentNotFound,
-            message: `${prefix}: consumer Deployment ${namespace}/${deploymentName} not found`,
-          });
-        }
+        if (!deployment) return deploymentNotFound();
         // Recorded in the status before anything is scaled: the status write comes first.
         status.heldForReset = {
           requestId: reset.requestId,
@@ -257,13 +258,7 @@ async function executeStep(
     // 2. Hold (again, if someone scaled them up meanwhile).
     if (deploymentName) {
       const held = await holdConsumer(namespace, deploymentName, reset.requestId, deps);
-      if (!held) {
-        return fail({
-          status: 'False',
-          reason: ResetReason.DeploymentNotFound,
-          message: `${prefix}: consumer Deployment ${namespace}/${deploymentName} not found`,
-        });
-      }
+      if (!held) return deploymentNotFound();
       status.heldForReset = held;
     }
     const group = await deps.groups.describe(consumer.groupId, consumer.topics);
