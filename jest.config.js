@@ -41,6 +41,7 @@ export default {
       testMatch: ['<rootDir>/**/*.int.test.ts', '<rootDir>/**/*.e2e.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/tests/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/tests/harness/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/harness/integration-setup.ts'],
     },
   ],
