@@ -61,7 +61,15 @@ async function topicWithGroup(brokers: string) {
   await admin.disconnect();
   /** A member that keeps the group non-empty until it is disconnected (a pod slow to stop). */
   const member = async (): Promise<Consumer> => {
-    const consumer = kafka.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 500 });
+    const consumer = kafka.consumer({
+      groupId: group,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+      // When its Kafka is stopped, kafkajs would restart a crashed consumer on a timer that a
+      // disconnect() does not cancel: the restarted one then retries a destroyed broker forever and
+      // holds Jest's process open after the last test (what kept a CI run until its time limit).
+      retry: { restartOnFailure: async () => false },
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic] });
     await consumer.run({ eachMessage: async () => undefined });
