@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       kubeconfigPath: config.KUBECONFIG,
       requestTimeoutMs: config.KUBE_REQUEST_TIMEOUT_MS,
       beforeWrite,
+      onRequest: (verb, resource) => metrics.kubeRequests.inc({ verb, resource }),
     });
   const metrics = new OperatorMetrics();
   let shuttingDown = false;
@@ -75,11 +76,17 @@ async function main(): Promise<void> {
       metrics.leader.set(1);
       queue = new WorkQueue(reconcile, {
         workers: config.OPERATOR_WORKERS,
+        qps: config.OPERATOR_QPS,
+        burst: config.OPERATOR_BURST,
+        onDepth: (depth) => metrics.workQueueDepth.set(depth),
         onError: (key, err, retryInMs) =>
           log.warn({ key, err: String(err), retryInMs }, 'reconcile failed; retrying'),
       });
       const q = queue;
-      informer = new PipelineInformer(kc, (key) => q.add(key), log, config.WATCH_NAMESPACE);
+      informer = new PipelineInformer(kc, (key) => q.add(key), log, {
+        namespace: config.WATCH_NAMESPACE,
+        labelSelector: config.WATCH_SELECTOR,
+      });
       void informer.start();
     },
     onStoppedLeading: () => {

@@ -1,9 +1,12 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ConsumerGroupsPort } from './controllers/consumer-controller.js';
+import { RESYNC_MS } from './controllers/pipeline-controller.js';
 import type { PipelineDeps } from './controllers/pipeline-controller.js';
+import { PipelineMemory } from './controllers/pipeline-memory.js';
 import type { ProductPipeline } from './controllers/pipeline-types.js';
 import { RelayScalingController } from './controllers/relay-scaling-controller.js';
 import { OutboxBacklogReader } from './db/outbox-backlog.js';
+import { KafkaAdminPool } from './kafka/admin-pool.js';
 import { ConsumerGroupAdmin } from './kafka/consumer-groups.js';
 import { Deployments } from './kube/deployments.js';
 import { ScaledObjectPause } from './kube/scaled-object-pause.js';
@@ -15,7 +18,7 @@ import type { OperatorMetrics } from './metrics.js';
 
 export interface OperatorRuntime {
   deps: PipelineDeps;
-  /** Closes the database pools the relay scaler keeps. */
+  /** Closes the database pools the relay scaler keeps and the Kafka admin clients. */
   close(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ export function createPipelineDeps(
     },
     close: () => admin.close(),
   });
+  const kafka = new KafkaAdminPool({ onConnect: () => options.metrics?.kafkaConnections.inc() });
   const pipelines = new PipelineClient(kubeConfig);
   const deployments = new Deployments(kubeConfig);
   const secrets = new Secrets(kubeConfig);
@@ -75,16 +79,54 @@ export function createPipelineDeps(
   return {
     deps: {
       pipelines,
-      topics: topicPortFor(kubeConfig),
+      topics: topicPortFor(kubeConfig, { kafka }),
       relay,
       consumers: {
-        groups: (pipeline) => leaderOnlyCommits(new ConsumerGroupAdmin(pipeline.spec.kafka.bootstrapServers)),
+        groups: (pipeline) =>
+          leaderOnlyCommits(new ConsumerGroupAdmin(kafka.handle(pipeline.spec.kafka.bootstrapServers))),
         deployments,
         scaledObjects: new ScaledObjectPause(kubeConfig),
         recordEvent: (...args) => pipelines.recordEvent(...args),
         now,
       },
+      memory: new PipelineMemory(RESYNC_MS),
+      observe: options.metrics && volatileMetrics(options.metrics, pipelineLabel),
     },
-    close: () => backlog.close(),
+    close: async () => {
+      await backlog.close();
+      await kafka.close();
+    },
+  };
+}
+
+/** The numbers a status carries only on meaningful change, as gauges set at every reconcile. */
+function volatileMetrics(
+  metrics: OperatorMetrics,
+  pipelineLabel: (p: ProductPipeline) => string,
+): NonNullable<PipelineDeps['observe']> {
+  const groups = new Map<string, string[]>();
+  const forget = (pipeline: ProductPipeline) => {
+    const label = pipelineLabel(pipeline);
+    metrics.relayPendingEvents.remove({ pipeline: label });
+    for (const group of groups.get(label) ?? []) metrics.consumerLag.remove({ pipeline: label, group });
+    groups.delete(label);
+  };
+  return {
+    reconciled: (pipeline, status, written) => {
+      const label = pipelineLabel(pipeline);
+      metrics.statusWrites.inc({ result: written ? 'written' : 'unchanged' });
+      if (status.relay?.pendingEvents !== undefined)
+        metrics.relayPendingEvents.set({ pipeline: label }, status.relay.pendingEvents);
+      else metrics.relayPendingEvents.remove({ pipeline: label });
+      const now = (status.consumers ?? []).filter((c) => c.lag !== undefined);
+      for (const gone of (groups.get(label) ?? []).filter((g) => !now.some((c) => c.groupId === g)))
+        metrics.consumerLag.remove({ pipeline: label, group: gone });
+      for (const c of now) metrics.consumerLag.set({ pipeline: label, group: c.groupId }, c.lag!);
+      groups.set(
+        label,
+        now.map((c) => c.groupId),
+      );
+    },
+    forget,
   };
 }

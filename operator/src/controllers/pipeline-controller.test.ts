@@ -1,5 +1,6 @@
 import { FINALIZER, PAUSE_ANNOTATION, reconcilePipeline } from './pipeline-controller.js';
 import type { PipelineDeps } from './pipeline-controller.js';
+import { PipelineMemory } from './pipeline-memory.js';
 import type { ProductPipeline, ProductPipelineStatus } from './pipeline-types.js';
 
 /** A pipeline kept in memory and adapters that do what the test says: the conditions logic is under test. */
@@ -13,11 +14,14 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
   const behaviour = {
     topicError: undefined as Error | undefined,
     topicReady: true,
+    pending: 0,
   };
+  const calls = { ensureTopic: 0, patchStatus: 0 };
   const deps: PipelineDeps = {
     pipelines: {
       get: async () => structuredClone(pipeline),
       patchStatus: async (_pipeline, status: ProductPipelineStatus) => {
+        calls.patchStatus++;
         // A merge patch: null removes, anything else replaces.
         const merged = { ...pipeline.status, ...status } as Record<string, unknown>;
         for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
@@ -28,6 +32,7 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
     },
     topics: () => ({
       ensureTopic: async (t) => {
+        calls.ensureTopic++;
         if (behaviour.topicError) throw behaviour.topicError;
         return { name: t.name, ready: behaviour.topicReady, partitions: t.partitions };
       },
@@ -38,7 +43,7 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
     relay: {
       reconcile: async (p, _previous, conditions) => {
         conditions.set('RelayScaled', 'True', 'Scaled', 'ok');
-        return p.spec.relay ? { relay: { pendingEvents: 0 } } : {};
+        return p.spec.relay ? { relay: { pendingEvents: behaviour.pending } } : {};
       },
       forget: () => undefined,
     },
@@ -57,7 +62,7 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
     },
   };
   const types = () => (pipeline.status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`);
-  return { pipeline, behaviour, deps, types };
+  return { pipeline, behaviour, deps, types, calls };
 }
 
 describe('reconcilePipeline conditions', () => {
@@ -142,5 +147,62 @@ describe('reconcilePipeline conditions', () => {
       await expect(reconcilePipeline('ns/p', w.deps)).rejects.toThrow();
       expect(w.types()).toEqual([`Ready=False/${reason}`, `TopicsReady=False/${reason}`]);
     }
+  });
+});
+
+describe('reconcilePipeline between spec changes (the periodic poll)', () => {
+  const withMemory = () => {
+    let nowMs = 0;
+    const w = world({ relay: { deploymentRef: { name: 'relay' } } });
+    w.pipeline.metadata.uid = 'uid-1';
+    w.deps.memory = new PipelineMemory(300_000, () => nowMs);
+    return { ...w, advance: (ms: number) => (nowMs += ms) };
+  };
+
+  it('brings topics to the spec once per generation, again at the resync interval, and retries them until ready', async () => {
+    const w = withMemory();
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.ensureTopic).toBe(1);
+    w.advance(15_000);
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.ensureTopic).toBe(1); // a poll: topics untouched, TopicsReady kept
+    expect(w.types()).toContain('TopicsReady=True/TopicsReady');
+
+    w.pipeline.metadata.generation = 2;
+    w.behaviour.topicReady = false;
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.ensureTopic).toBe(2);
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.ensureTopic).toBe(3); // not ready: every poll tries again
+    w.behaviour.topicReady = true;
+    await reconcilePipeline('ns/p', w.deps);
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.ensureTopic).toBe(4);
+    w.advance(300_000);
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.ensureTopic).toBe(5); // the resync
+  });
+
+  it('writes the status only when it changed in a way worth writing', async () => {
+    const w = withMemory();
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.patchStatus).toBe(1);
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.patchStatus).toBe(1); // nothing changed
+    w.behaviour.pending = 300;
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.patchStatus).toBe(2); // 0 → 300: a new magnitude
+    w.behaviour.pending = 290;
+    w.advance(10_000);
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.patchStatus).toBe(2); // the same magnitude, and the status is fresh
+    expect(w.pipeline.status?.relay).toEqual({ pendingEvents: 300 });
+    w.advance(60_000);
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.patchStatus).toBe(3); // the same magnitude, but the stored number is a minute old
+    expect(w.pipeline.status?.relay).toEqual({ pendingEvents: 290 });
+    w.behaviour.pending = 0;
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.calls.patchStatus).toBe(4); // drained: always news
   });
 });

@@ -2,8 +2,10 @@ import { Conditions, Reason } from './conditions.js';
 import { reconcileConsumers, releaseAllHeld } from './consumer-controller.js';
 import type { ConsumerDeps } from './consumer-controller.js';
 import { ReconcileError, reasonForError } from './errors.js';
+import type { PipelineMemory } from './pipeline-memory.js';
 import type { ProductPipeline, ProductPipelineStatus, RecordEvent } from './pipeline-types.js';
 import type { RelayOutcome } from './relay-scaling-controller.js';
+import { statusWorthWriting } from './status-change.js';
 import { deleteTopics, reconcileTopics } from './topic-controller.js';
 import type { TopicPortFactory } from './topic-controller.js';
 
@@ -34,6 +36,16 @@ export interface PipelineDeps {
     forget(pipeline: ProductPipeline): void;
   };
   consumers: ConsumerDeps;
+  /**
+   * Remembered between reconciles (the operator has one; without it every reconcile does
+   * everything and writes any changed status).
+   */
+  memory?: PipelineMemory;
+  /** Every reconcile's outcome for metrics: the status it computed and whether it was written. */
+  observe?: {
+    reconciled(pipeline: ProductPipeline, status: ProductPipelineStatus, written: boolean): void;
+    forget(pipeline: ProductPipeline): void;
+  };
 }
 
 export type ReconcileResult = { requeueAfterMs?: number };
@@ -61,6 +73,8 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
   }
   const generation = pipeline.metadata.generation ?? 0;
   const previous = pipeline.status?.conditions ?? [];
+  const uid = pipeline.metadata.uid ?? key;
+  const { memory } = deps;
 
   if (pipeline.metadata.annotations?.[PAUSE_ANNOTATION] === 'true') {
     // Nothing of this generation was acted on: observedGeneration and the other conditions stay.
@@ -83,16 +97,30 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     if (ms !== undefined) requeueAfterMs = Math.min(requeueAfterMs, ms);
   };
 
-  try {
-    status.topics = await reconcileTopics(pipeline, deps.topics, conditions);
-  } catch (err) {
-    failures.push(err);
-    conditions.set(
-      'TopicsReady',
-      'False',
-      reasonForError(err, Reason.KafkaUnavailable),
-      (err as Error).message,
-    );
+  // The spec's work: at a new generation, until the topics are ready, and at the resync interval;
+  // a poll in between keeps the TopicsReady condition and status.topics as they are. The stored
+  // condition is checked too: memory only ever skips topics the status says are ready now.
+  const topicsReady = conditions.get('TopicsReady');
+  if (
+    !memory ||
+    memory.topicsDue(uid, generation) ||
+    topicsReady?.status !== 'True' ||
+    topicsReady.observedGeneration !== generation
+  ) {
+    try {
+      status.topics = await reconcileTopics(pipeline, deps.topics, conditions);
+      if (conditions.get('TopicsReady')?.status === 'True') memory?.topicsDone(uid, generation);
+      else memory?.topicsPending(uid);
+    } catch (err) {
+      memory?.topicsPending(uid);
+      failures.push(err);
+      conditions.set(
+        'TopicsReady',
+        'False',
+        reasonForError(err, Reason.KafkaUnavailable),
+        (err as Error).message,
+      );
+    }
   }
 
   try {
@@ -142,7 +170,13 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
     );
   else conditions.set('Ready', 'True', Reason.Reconciled, '');
 
-  await deps.pipelines.patchStatus(pipeline, { ...status, conditions: conditions.toList() });
+  const next = { ...status, conditions: conditions.toList() };
+  const written = statusWorthWriting(pipeline.status, next, memory?.sinceStatusWrite(uid) ?? Infinity);
+  if (written) {
+    await deps.pipelines.patchStatus(pipeline, next);
+    memory?.statusWritten(uid);
+  }
+  deps.observe?.reconciled(pipeline, next, written);
   for (const c of conditions.transitions(previous)) {
     await deps.pipelines
       .recordEvent(
@@ -169,6 +203,8 @@ async function finalize(pipeline: ProductPipeline, deps: PipelineDeps): Promise<
   await releaseAllHeld(pipeline, deps.consumers);
   await deleteTopics(pipeline, deps.topics);
   deps.relay.forget(pipeline);
+  deps.memory?.forget(pipeline.metadata.uid ?? '');
+  deps.observe?.forget(pipeline);
   await deps.pipelines.setFinalizers(
     pipeline,
     (pipeline.metadata.finalizers ?? []).filter((f) => f !== FINALIZER),

@@ -1,8 +1,9 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { describeLag } from '@shopstream/shared';
 import { OffsetCommitError, ResetRefusedError } from '../controllers/errors.js';
 import type { PartitionReset, ResetTarget } from '../controllers/pipeline-types.js';
+import { privateAdmin } from './admin-pool.js';
+import type { AdminHandle } from './admin-pool.js';
 import { planOffsetReset } from './offset-plan.js';
 
 export interface GroupDescription {
@@ -15,31 +16,37 @@ export interface GroupDescription {
 
 /**
  * A consumer group seen through the Kafka admin API: its state and lag (the numbers
- * kafka-consumer-groups --describe prints), reset plans and offset writes. One admin connection,
- * opened on first use, per reconcile.
+ * kafka-consumer-groups --describe prints), reset plans and offset writes. The admin client is
+ * opened on first use: the pool's shared one in the operator, one of its own in the CLI.
  */
 export class ConsumerGroupAdmin {
-  private readonly admin: Admin;
-  private connected = false;
+  private readonly handle: AdminHandle;
+  private broken = false;
 
-  constructor(bootstrapServers: string) {
-    this.admin = new Kafka({
-      clientId: 'shopstream-operator',
-      brokers: bootstrapServers.split(',').map((b) => b.trim()),
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 2 },
-    }).admin();
+  /** `kafka`: a bootstrap string (a client of its own) or a handle from the operator's pool. */
+  constructor(kafka: string | AdminHandle) {
+    this.handle = typeof kafka === 'string' ? privateAdmin(kafka) : kafka;
   }
 
   private async ready(): Promise<Admin> {
-    if (!this.connected) {
-      await this.admin.connect();
-      this.connected = true;
-    }
-    return this.admin;
+    return this.handle.get();
   }
 
-  async describe(groupId: string, topics: string[]): Promise<GroupDescription> {
+  /** Remembers that this client failed, so a pooled one is not reused after close(). */
+  private async tracked<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof ResetRefusedError) && !(err instanceof RangeError)) this.broken = true;
+      throw err;
+    }
+  }
+
+  describe(groupId: string, topics: string[]): Promise<GroupDescription> {
+    return this.tracked(() => this.describeGroup(groupId, topics));
+  }
+
+  private async describeGroup(groupId: string, topics: string[]): Promise<GroupDescription> {
     const admin = await this.ready();
     const { groups } = await admin.describeGroups([groupId]);
     const group = groups[0];
@@ -60,7 +67,16 @@ export class ConsumerGroupAdmin {
    * Kafka lets the operator read the group and the topics. Refusals are ResetRefusedError (or
    * RangeError for the target); anything else is an error worth retrying.
    */
-  async plan(groupId: string, topics: string[], target: ResetTarget, now?: Date): Promise<PartitionReset[]> {
+  plan(groupId: string, topics: string[], target: ResetTarget, now?: Date): Promise<PartitionReset[]> {
+    return this.tracked(() => this.planReset(groupId, topics, target, now));
+  }
+
+  private async planReset(
+    groupId: string,
+    topics: string[],
+    target: ResetTarget,
+    now?: Date,
+  ): Promise<PartitionReset[]> {
     const admin = await this.ready();
     return refuseDenials(async () => {
       const existing = new Set(await admin.listTopics());
@@ -79,7 +95,11 @@ export class ConsumerGroupAdmin {
    * (a leader that lost the lease, or consumers that ran), so nothing is written (ResetRefusedError
    * OffsetsMoved). One that stops part-way says exactly which partitions hold their planned offset.
    */
-  async commit(groupId: string, plan: PartitionReset[]): Promise<void> {
+  commit(groupId: string, plan: PartitionReset[]): Promise<void> {
+    return this.tracked(() => this.commitPlan(groupId, plan));
+  }
+
+  private async commitPlan(groupId: string, plan: PartitionReset[]): Promise<void> {
     const admin = await this.ready();
     const before = await refuseDenials(() => this.committed(groupId, plan));
     const done = plan.filter((p) => before.get(key(p)) === p.newOffset);
@@ -148,8 +168,7 @@ export class ConsumerGroupAdmin {
   }
 
   async close(): Promise<void> {
-    if (this.connected) await this.admin.disconnect();
-    this.connected = false;
+    await this.handle.close(this.broken);
   }
 }
 

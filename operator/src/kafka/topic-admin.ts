@@ -1,29 +1,34 @@
-import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { kafkaUnavailable, partitionDecrease } from '../controllers/errors.js';
 import type { TopicSpec, TopicStatus } from '../controllers/pipeline-types.js';
+import { privateAdmin } from './admin-pool.js';
+import type { AdminHandle } from './admin-pool.js';
 
 /**
  * Topics through the Kafka admin API (topicManagement: Direct): create, increase partitions, set
  * configs. It never decreases partitions and never touches a topic it was not asked about.
  */
 export class DirectTopicAdmin {
-  private readonly admin: Admin;
-  private connected = false;
+  private readonly handle: AdminHandle;
+  private admin!: Admin;
+  private broken = false;
 
-  constructor(bootstrapServers: string) {
-    const kafka = new Kafka({
-      clientId: 'shopstream-operator',
-      brokers: bootstrapServers.split(',').map((b) => b.trim()),
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 2 },
-    });
-    this.admin = kafka.admin();
+  /** `kafka`: a bootstrap string (a client of its own) or a handle from the operator's pool. */
+  constructor(kafka: string | AdminHandle) {
+    this.handle = typeof kafka === 'string' ? privateAdmin(kafka) : kafka;
   }
 
   async close(): Promise<void> {
-    if (this.connected) await this.admin.disconnect();
-    this.connected = false;
+    await this.handle.close(this.broken);
+  }
+
+  private async ready(): Promise<void> {
+    try {
+      this.admin = await this.handle.get();
+    } catch (err) {
+      this.broken = true;
+      throw err;
+    }
   }
 
   /**
@@ -32,10 +37,7 @@ export class DirectTopicAdmin {
    */
   async ensureTopic(topic: TopicSpec): Promise<TopicStatus> {
     try {
-      if (!this.connected) {
-        await this.admin.connect();
-        this.connected = true;
-      }
+      await this.ready();
       const existing = await this.describe(topic.name);
       if (!existing) {
         await this.admin.createTopics({
@@ -81,16 +83,19 @@ export class DirectTopicAdmin {
       };
     } catch (err) {
       if ((err as { reason?: string }).reason) throw err;
+      this.broken = true;
       throw kafkaUnavailable(`topic ${topic.name}: ${(err as Error).message}`, err);
     }
   }
 
   async deleteTopic(name: string): Promise<void> {
-    if (!this.connected) {
-      await this.admin.connect();
-      this.connected = true;
+    await this.ready();
+    try {
+      if (await this.describe(name)) await this.admin.deleteTopics({ topics: [name] });
+    } catch (err) {
+      this.broken = true;
+      throw err;
     }
-    if (await this.describe(name)) await this.admin.deleteTopics({ topics: [name] });
   }
 
   /** Nothing to do: a Kafka topic has no owner that could take it along. */

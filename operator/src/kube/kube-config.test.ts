@@ -4,7 +4,7 @@ import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
-import { abortWith, loadKubeConfig } from './kube-config.js';
+import { abortWith, loadKubeConfig, resourceOf } from './kube-config.js';
 
 /** An "API server" that accepts connections and never answers: what a hung apiserver looks like. */
 async function silentServer(): Promise<{ server: Server; port: number; connections: () => number }> {
@@ -105,5 +105,23 @@ describe('loadKubeConfig', () => {
     const read = await elapsed(core.readNamespace({ name: 'default' }));
     expect(read.err).toMatchObject({ name: 'AbortError' });
     expect(silent.connections()).toBeGreaterThan(sentBefore);
+  });
+});
+
+describe('resourceOf', () => {
+  it('names the resource and subresource of a request, never a namespace or name', () => {
+    const base = 'https://127.0.0.1:6443';
+    expect(resourceOf(`${base}/apis/apps/v1/namespaces/ns/deployments/relay/scale`)).toBe(
+      'deployments/scale',
+    );
+    expect(resourceOf(`${base}/api/v1/namespaces/ns/secrets/outbox-db`)).toBe('secrets');
+    expect(
+      resourceOf(`${base}/apis/shopstream.io/v1alpha1/namespaces/ns/productpipelines/shop/status?x=1`),
+    ).toBe('productpipelines/status');
+    expect(resourceOf(`${base}/apis/shopstream.io/v1alpha1/productpipelines`)).toBe('productpipelines');
+    expect(resourceOf(`${base}/apis/coordination.k8s.io/v1/namespaces/ns/leases/op`)).toBe('leases');
+    expect(resourceOf(`${base}/api/v1/namespaces/ns`)).toBe('namespaces');
+    expect(resourceOf(`${base}/apis`)).toBe('apis');
+    expect(resourceOf(`${base}/apis/kafka.strimzi.io/v1`)).toBe('apis');
   });
 });

@@ -23,6 +23,8 @@ export interface KubeClientOptions {
    * longer sure it leads is kept from writing.
    */
   beforeWrite?: () => void;
+  /** Called for every request with its HTTP method and resource: what the operator's request counter counts. */
+  onRequest?: (method: string, resource: string) => void;
 }
 
 const withSignal = (context: RequestContext, signal: AbortSignal): void => {
@@ -31,6 +33,20 @@ const withSignal = (context: RequestContext, signal: AbortSignal): void => {
 };
 
 const passThrough = <T>(value: T) => new Observable(Promise.resolve(value));
+
+/**
+ * The resource a request addresses, for metrics: "deployments/scale", "productpipelines/status",
+ * "leases", "apis" (discovery). Bounded by the kinds the operator uses, never a name or namespace.
+ */
+export function resourceOf(url: string): string {
+  const parts = new URL(url, 'http://x').pathname.split('/').filter(Boolean);
+  // /api/v1/... or /apis/group/version/...; anything shorter is discovery.
+  let rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : [];
+  if (!rest.length) return parts[0] ?? 'unknown';
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  const [plural, , subresource] = rest;
+  return subresource ? `${plural}/${subresource}` : (plural ?? 'unknown');
+}
 
 /**
  * A KubeConfig whose API clients (generated ones and KubernetesObjectApi, which is built through
@@ -46,12 +62,13 @@ class DeadlineKubeConfig extends KubeConfig {
   override makeApiClient<T extends ApiType>(apiClientType: ApiConstructor<T>): T {
     const cluster = this.getCurrentCluster();
     if (!cluster) throw new Error('no active cluster in the kubeconfig');
-    const { requestTimeoutMs, beforeWrite } = this.options;
+    const { requestTimeoutMs, beforeWrite, onRequest } = this.options;
     // One static middleware only: 1.4.0's generated clients reverse() the static list in place
     // on every response, which would reorder two or more.
     const deadline: ObservableMiddleware = {
       pre: (context) => {
         if (beforeWrite && context.getHttpMethod() !== HttpMethod.GET) beforeWrite();
+        onRequest?.(context.getHttpMethod(), resourceOf(context.getUrl()));
         withSignal(context, AbortSignal.timeout(Math.ceil(requestTimeoutMs)));
         return passThrough(context);
       },

@@ -30,23 +30,34 @@ export class PipelineInformer {
     private readonly kubeConfig: KubeConfig,
     private readonly onKey: (key: string) => void,
     private readonly log: Logger,
-    private readonly namespace?: string,
+    private readonly scope: { namespace?: string; labelSelector?: string } = {},
   ) {}
 
   async start(): Promise<void> {
     this.stopped = false;
     const api = this.kubeConfig.makeApiClient(CustomObjectsApi);
     // WATCH_NAMESPACE narrows both the list and the watch; without it the operator sees every namespace.
-    const ns = this.namespace;
+    // WATCH_SELECTOR narrows both as well, by label.
+    const { namespace: ns, labelSelector } = this.scope;
     const informer = makeInformer<ProductPipeline>(
       this.kubeConfig,
       ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
       () =>
         (ns
-          ? api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-          : api.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<
-          KubernetesListObject<ProductPipeline>
-        >,
+          ? api.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace: ns,
+              plural: PLURAL,
+              labelSelector,
+            })
+          : api.listClusterCustomObject({
+              group: GROUP,
+              version: VERSION,
+              plural: PLURAL,
+              labelSelector,
+            })) as Promise<KubernetesListObject<ProductPipeline>>,
+      labelSelector,
     );
     const keyOf = (p: ProductPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
     const enqueue = (p: ProductPipeline) => {

@@ -64,13 +64,18 @@ export class StrimziTopics implements TopicPort {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
 
+  /**
+   * `clients`: shared across reconciles, so that KubernetesObjectApi's resource discovery (one
+   * request per apiVersion, cached in the instance) happens once per operator, not per reconcile.
+   */
   constructor(
     kubeConfig: KubeConfig,
     private readonly pipeline: ProductPipeline,
     private readonly apiVersion: string,
+    clients?: { objects: KubernetesObjectApi; custom: CustomObjectsApi },
   ) {
-    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.objects = clients?.objects ?? KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.custom = clients?.custom ?? kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
   private get namespace(): string {

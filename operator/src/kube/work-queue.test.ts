@@ -115,4 +115,55 @@ describe('WorkQueue', () => {
     await sleep(40);
     expect(finished).toBe(2);
   });
+
+  it('starts no more than the burst at once, then one per 1/qps, across all keys', async () => {
+    let nowMs = 0;
+    const started: string[] = [];
+    const depths: number[] = [];
+    const q = new WorkQueue(
+      async (key) => {
+        started.push(key);
+      },
+      { workers: 4, qps: 2, burst: 3, now: () => nowMs, onDepth: (d) => depths.push(d) },
+    );
+    for (const k of ['a', 'b', 'c', 'd', 'e']) q.add(k);
+    await sleep(20);
+    // The clock has not moved: the bucket holds 3 tokens and no more.
+    expect(started).toEqual(['a', 'b', 'c']);
+    expect(q.length).toBe(2);
+    nowMs += 500; // one token at 2 per second
+    await sleep(600); // the refill timer (500 ms) fires and takes it
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+    nowMs += 500;
+    await sleep(600);
+    expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(depths.at(-1)).toBe(0);
+    expect(Math.max(...depths)).toBe(2); // d and e waited for tokens
+    await q.shutdown();
+  });
+
+  it('jitters a requeue within ± the fraction, never a backoff or an immediate requeue', () => {
+    const at = (r: number) => new WorkQueue(async () => undefined, { workers: 1, random: () => r });
+    expect(at(0).jittered(15_000)).toBe(13_500);
+    expect(at(1).jittered(15_000)).toBe(16_500);
+    expect(at(0.5).jittered(15_000)).toBe(15_000);
+    expect(at(0).jittered(0)).toBe(0);
+    expect(new WorkQueue(async () => undefined, { workers: 1, jitter: 0 }).jittered(15_000)).toBe(15_000);
+  });
+
+  it('cancels a pending refill on shutdown (nothing keeps the process alive)', async () => {
+    const started: string[] = [];
+    const q = new WorkQueue(
+      async (key) => {
+        started.push(key);
+      },
+      { workers: 1, qps: 0.001, burst: 1, now: () => 0 },
+    );
+    q.add('a');
+    q.add('b');
+    await sleep(10);
+    expect(started).toEqual(['a']);
+    await q.shutdown();
+    expect(q.length).toBe(0);
+  });
 });

@@ -26,9 +26,10 @@ export async function startOperator(
   namespace: string,
   identity: string,
   kubeconfig = infraEnv().kubeconfig,
+  env: Record<string, string | undefined> = {},
 ): Promise<OperatorProcess> {
   const port = await freePort();
-  const proc = startService('operator/src/main.ts', {
+  const merged: Record<string, string | undefined> = {
     KUBECONFIG: kubeconfig,
     OPERATOR_NAMESPACE: namespace,
     WATCH_NAMESPACE: namespace,
@@ -38,7 +39,12 @@ export async function startOperator(
     LEADER_ELECTION_RETRY_MS: '500',
     METRICS_PORT: String(port),
     METRICS_HOST: '127.0.0.1',
-  });
+    ...env, // undefined removes a default (WATCH_NAMESPACE: every namespace)
+  };
+  const proc = startService(
+    'operator/src/main.ts',
+    Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined)),
+  );
   return { ...proc, metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text() };
 }
 

@@ -68,7 +68,10 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
     await installFixtureCrd(kc, 'kafkatopics.kafka.strimzi.io.yaml');
     await core.createNamespace({ body: { metadata: { name: namespace } } });
   });
-  afterAll(() => core.deleteNamespace({ name: namespace }).catch(() => undefined));
+  afterAll(async () => {
+    await runtime.close();
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  });
 
   it('server-side applies one KafkaTopic per topic with the right spec and labels and no owner; a second reconcile changes nothing', async () => {
     await custom.createNamespacedCustomObject({

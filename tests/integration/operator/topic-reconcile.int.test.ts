@@ -53,6 +53,7 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
     await core.createNamespace({ body: { metadata: { name: namespace } } });
   });
   afterAll(async () => {
+    await runtime.close();
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
     const admin = new DirectTopicAdmin(brokers);
     await admin.deleteTopic(events).catch(() => undefined);
@@ -120,7 +121,13 @@ describe('reconcilePipeline in Direct mode (real kube-apiserver, real Kafka)', (
   });
 
   it('says why in Ready=False when Kafka is unreachable, and rethrows for a retry', async () => {
-    const unreachable: PipelineDeps = { ...deps, topics: () => new DirectTopicAdmin('127.0.0.1:1') };
+    // Without the leader's memory (a new leader), so the topics step runs although the spec did not
+    // change: between spec changes a poll would not touch the topics at all.
+    const unreachable: PipelineDeps = {
+      ...deps,
+      memory: undefined,
+      topics: () => new DirectTopicAdmin('127.0.0.1:1'),
+    };
     await expect(reconcile(unreachable)).rejects.toThrow();
     const ready = (await read()).status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'KafkaUnavailable' });
