@@ -23,6 +23,7 @@ export {
   FIELD_MANAGER,
 } from './kube/strimzi-topics.js';
 export { topicPortFor } from './kube/topic-ports.js';
+export { KafkaAdminPool } from './kafka/admin-pool.js';
 export { planOffsetReset, parseIsoDuration } from './kafka/offset-plan.js';
 export type { PartitionPlan } from './kafka/offset-plan.js';
 export { createPipelineDeps } from './pipeline-deps.js';
