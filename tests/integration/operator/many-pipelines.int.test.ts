@@ -15,7 +15,7 @@ import {
   waitFor,
 } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
-import { condition, createDeployment, startOperator } from './operator-fixture.js';
+import { condition, createDeployment, pipelines, startOperator } from './operator-fixture.js';
 import type { OperatorProcess } from './operator-fixture.js';
 
 const NAMESPACES = 10;
@@ -81,32 +81,25 @@ describe('one operator, 100 pipelines in 10 namespaces', () => {
         const topic = randomTopic(`many.${i}`);
         topics.push(topic);
         await createDeployment(kc, namespace, `relay-${i}`, 1);
-        await custom.createNamespacedCustomObject({
-          group,
-          version,
-          namespace,
-          plural,
-          body: {
-            apiVersion: `${group}/${version}`,
-            kind: 'ProductPipeline',
-            metadata: { name, labels: { 'shopstream.io/scale-test': run } },
-            spec: {
-              kafka: { bootstrapServers: infraEnv().kafkaBrokers, topicManagement: 'Direct' },
-              topics: [{ name: topic, partitions: 1 }],
-              relay: {
-                deploymentRef: { name: `relay-${i}` },
-                databaseSecretRef: { name: 'outbox-db', key: 'url' },
-                scaling: {
-                  mode: 'Operator',
-                  minReplicas: 1,
-                  maxReplicas: 3,
-                  pollIntervalSeconds: POLL_SECONDS,
-                },
+        await pipelines(kc, namespace).create(
+          name,
+          {
+            kafka: { bootstrapServers: infraEnv().kafkaBrokers, topicManagement: 'Direct' },
+            topics: [{ name: topic, partitions: 1 }],
+            relay: {
+              deploymentRef: { name: `relay-${i}` },
+              databaseSecretRef: { name: 'outbox-db', key: 'url' },
+              scaling: {
+                mode: 'Operator',
+                minReplicas: 1,
+                maxReplicas: 3,
+                pollIntervalSeconds: POLL_SECONDS,
               },
-              consumers: [{ groupId: `many-${run}-${i}`, topics: [topic] }],
             },
+            consumers: [{ groupId: `many-${run}-${i}`, topics: [topic] }],
           },
-        });
+          { 'shopstream.io/scale-test': run },
+        );
       }
     }
     operator = await startOperator(namespaces[0]!, 'op-many', infraEnv().kubeconfig, {

@@ -52,13 +52,18 @@ export async function startOperator(
 export function pipelines(kc: KubeConfig, namespace: string) {
   const custom = kc.makeApiClient(CustomObjectsApi);
   return {
-    create: (name: string, spec: object) =>
+    create: (name: string, spec: object, labels?: Record<string, string>) =>
       custom.createNamespacedCustomObject({
         group,
         version,
         namespace,
         plural,
-        body: { apiVersion: `${group}/${version}`, kind: 'ProductPipeline', metadata: { name }, spec },
+        body: {
+          apiVersion: `${group}/${version}`,
+          kind: 'ProductPipeline',
+          metadata: { name, ...(labels ? { labels } : {}) },
+          spec,
+        },
       }),
     get: async (name: string) =>
       (await custom.getNamespacedCustomObject({
