@@ -6,10 +6,33 @@ export interface AdminHandle {
   /** A connected admin client. */
   get(): Promise<Admin>;
   /**
-   * Ends this use. `broken`: a request failed, so the client is not trusted again (a pooled one is
-   * dropped and the next use connects afresh, as after a broker restart).
+   * Runs `work`; an error it throws, unless `isRefusal` says it is Kafka refusing the request
+   * rather than failing, marks the client as not to be trusted again.
    */
-  close(broken?: boolean): Promise<void>;
+  track<T>(work: () => Promise<T>, isRefusal?: (err: unknown) => boolean): Promise<T>;
+  /** Ends this use. A pooled client that failed is dropped: the next use connects afresh, as after a broker restart. */
+  close(): Promise<void>;
+}
+
+/** The failure bookkeeping every handle shares; `end` learns whether a tracked call failed. */
+function handleOf(get: () => Promise<Admin>, end: (failed: boolean) => Promise<void>): AdminHandle {
+  let failed = false;
+  return {
+    get,
+    async track(work, isRefusal = () => false) {
+      try {
+        return await work();
+      } catch (err) {
+        if (!isRefusal(err)) failed = true;
+        throw err;
+      }
+    },
+    async close() {
+      const wasFailed = failed;
+      failed = false;
+      await end(wasFailed);
+    },
+  };
 }
 
 const newAdmin = (bootstrapServers: string): Admin =>
@@ -24,19 +47,19 @@ const newAdmin = (bootstrapServers: string): Admin =>
 export function privateAdmin(bootstrapServers: string): AdminHandle {
   const admin = newAdmin(bootstrapServers);
   let connected = false;
-  return {
-    async get() {
+  return handleOf(
+    async () => {
       if (!connected) {
         await admin.connect();
         connected = true;
       }
       return admin;
     },
-    async close() {
+    async () => {
       if (connected) await admin.disconnect();
       connected = false;
     },
-  };
+  );
 }
 
 interface Entry {
@@ -80,19 +103,19 @@ export class KafkaAdminPool {
       .map((b) => b.trim())
       .join(',');
     let used: Entry | undefined;
-    return {
-      get: async () => {
+    return handleOf(
+      async () => {
         this.sweep();
         used = this.entries.get(key) ?? this.open(key);
         used.lastUsedMs = this.now();
         await used.connected;
         return used.admin;
       },
-      close: async (broken) => {
-        if (broken && used) await this.drop(key, used);
+      async (failed) => {
+        if (failed && used) await this.drop(key, used);
         used = undefined;
       },
-    };
+    );
   }
 
   async close(): Promise<void> {

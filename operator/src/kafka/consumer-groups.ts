@@ -21,7 +21,6 @@ export interface GroupDescription {
  */
 export class ConsumerGroupAdmin {
   private readonly handle: AdminHandle;
-  private broken = false;
 
   /** `kafka`: a bootstrap string (a client of its own) or a handle from the operator's pool. */
   constructor(kafka: string | AdminHandle) {
@@ -32,18 +31,8 @@ export class ConsumerGroupAdmin {
     return this.handle.get();
   }
 
-  /** Remembers that this client failed, so a pooled one is not reused after close(). */
-  private async tracked<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (!(err instanceof ResetRefusedError) && !(err instanceof RangeError)) this.broken = true;
-      throw err;
-    }
-  }
-
   describe(groupId: string, topics: string[]): Promise<GroupDescription> {
-    return this.tracked(() => this.describeGroup(groupId, topics));
+    return this.handle.track(() => this.describeGroup(groupId, topics), isRefusal);
   }
 
   private async describeGroup(groupId: string, topics: string[]): Promise<GroupDescription> {
@@ -68,7 +57,7 @@ export class ConsumerGroupAdmin {
    * RangeError for the target); anything else is an error worth retrying.
    */
   plan(groupId: string, topics: string[], target: ResetTarget, now?: Date): Promise<PartitionReset[]> {
-    return this.tracked(() => this.planReset(groupId, topics, target, now));
+    return this.handle.track(() => this.planReset(groupId, topics, target, now), isRefusal);
   }
 
   private async planReset(
@@ -96,7 +85,7 @@ export class ConsumerGroupAdmin {
    * OffsetsMoved). One that stops part-way says exactly which partitions hold their planned offset.
    */
   commit(groupId: string, plan: PartitionReset[]): Promise<void> {
-    return this.tracked(() => this.commitPlan(groupId, plan));
+    return this.handle.track(() => this.commitPlan(groupId, plan), isRefusal);
   }
 
   private async commitPlan(groupId: string, plan: PartitionReset[]): Promise<void> {
@@ -168,9 +157,12 @@ export class ConsumerGroupAdmin {
   }
 
   async close(): Promise<void> {
-    await this.handle.close(this.broken);
+    await this.handle.close();
   }
 }
+
+/** Kafka refusing a reset, or a target that does not fit: no reason to distrust the client. */
+const isRefusal = (err: unknown): boolean => err instanceof ResetRefusedError || err instanceof RangeError;
 
 const key = (p: { topic: string; partition: number }): string => `${p.topic}[${p.partition}]`;
 

@@ -11,7 +11,6 @@ import type { AdminHandle } from './admin-pool.js';
 export class DirectTopicAdmin {
   private readonly handle: AdminHandle;
   private admin!: Admin;
-  private broken = false;
 
   /** `kafka`: a bootstrap string (a client of its own) or a handle from the operator's pool. */
   constructor(kafka: string | AdminHandle) {
@@ -19,16 +18,11 @@ export class DirectTopicAdmin {
   }
 
   async close(): Promise<void> {
-    await this.handle.close(this.broken);
+    await this.handle.close();
   }
 
   private async ready(): Promise<void> {
-    try {
-      this.admin = await this.handle.get();
-    } catch (err) {
-      this.broken = true;
-      throw err;
-    }
+    this.admin = await this.handle.get();
   }
 
   /**
@@ -37,65 +31,65 @@ export class DirectTopicAdmin {
    */
   async ensureTopic(topic: TopicSpec): Promise<TopicStatus> {
     try {
-      await this.ready();
-      const existing = await this.describe(topic.name);
-      if (!existing) {
-        await this.admin.createTopics({
-          waitForLeaders: true,
-          topics: [
-            {
-              topic: topic.name,
-              numPartitions: topic.partitions,
-              replicationFactor: topic.replicas ?? 1,
-              configEntries: Object.entries(topic.config ?? {}).map(([name, value]) => ({ name, value })),
-            },
-          ],
-        });
-      } else {
-        if (existing.partitions > topic.partitions) {
-          throw partitionDecrease(
-            `topic ${topic.name} has ${existing.partitions} partitions; the spec asks for ${topic.partitions} and Kafka cannot remove partitions`,
-          );
-        }
-        if (existing.partitions < topic.partitions) {
-          await this.admin.createPartitions({
-            topicPartitions: [{ topic: topic.name, count: topic.partitions }],
-          });
-        }
-        if (topic.config && Object.keys(topic.config).length > 0) {
-          await this.admin.alterConfigs({
-            validateOnly: false,
-            resources: [
-              {
-                type: 2, // TOPIC
-                name: topic.name,
-                configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
-              },
-            ],
-          });
-        }
-      }
-      const now = await this.describe(topic.name);
-      return {
-        name: topic.name,
-        ready: now?.partitions === topic.partitions,
-        partitions: now?.partitions ?? 0,
-      };
+      return await this.handle.track(() => this.bringToSpec(topic), hasReason);
     } catch (err) {
-      if ((err as { reason?: string }).reason) throw err;
-      this.broken = true;
+      if (hasReason(err)) throw err;
       throw kafkaUnavailable(`topic ${topic.name}: ${(err as Error).message}`, err);
     }
   }
 
-  async deleteTopic(name: string): Promise<void> {
+  private async bringToSpec(topic: TopicSpec): Promise<TopicStatus> {
     await this.ready();
-    try {
-      if (await this.describe(name)) await this.admin.deleteTopics({ topics: [name] });
-    } catch (err) {
-      this.broken = true;
-      throw err;
+    const existing = await this.describe(topic.name);
+    if (!existing) {
+      await this.admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: topic.name,
+            numPartitions: topic.partitions,
+            replicationFactor: topic.replicas ?? 1,
+            configEntries: Object.entries(topic.config ?? {}).map(([name, value]) => ({ name, value })),
+          },
+        ],
+      });
+    } else {
+      if (existing.partitions > topic.partitions) {
+        throw partitionDecrease(
+          `topic ${topic.name} has ${existing.partitions} partitions; the spec asks for ${topic.partitions} and Kafka cannot remove partitions`,
+        );
+      }
+      if (existing.partitions < topic.partitions) {
+        await this.admin.createPartitions({
+          topicPartitions: [{ topic: topic.name, count: topic.partitions }],
+        });
+      }
+      if (topic.config && Object.keys(topic.config).length > 0) {
+        await this.admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: 2, // TOPIC
+              name: topic.name,
+              configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        });
+      }
     }
+    const now = await this.describe(topic.name);
+    return {
+      name: topic.name,
+      ready: now?.partitions === topic.partitions,
+      partitions: now?.partitions ?? 0,
+    };
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.handle.track(async () => {
+      await this.ready();
+      if (await this.describe(name)) await this.admin.deleteTopics({ topics: [name] });
+    });
   }
 
   /** Nothing to do: a Kafka topic has no owner that could take it along. */
@@ -108,3 +102,6 @@ export class DirectTopicAdmin {
     return { partitions: meta.topics[0]?.partitions.length ?? 0 };
   }
 }
+
+/** A ReconcileError (an invalid spec, a partition decrease) is the spec's fault, not the client's. */
+const hasReason = (err: unknown): boolean => Boolean((err as { reason?: string }).reason);
