@@ -11,7 +11,7 @@
 # Install scripts are never run (`--ignore-scripts`): the only ones in the lockfile are build-time
 # checks, native watch-mode builds and telemetry (see README, "Module format"), none needed here.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:26-trixie-slim
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app

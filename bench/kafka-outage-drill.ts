@@ -123,7 +123,7 @@ const counts = async (): Promise<{ dead: number; attempted: number; pending: num
   return rows[0]!;
 };
 
-let broken = false;
+let broken: boolean;
 try {
   let i = 0;
   const writeFor = async (ms: number, during?: () => Promise<void>): Promise<number> => {

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . infra/lib/common.sh
 . infra/lib/kafka.sh
+# The project's pinned Node, first on PATH for npm, tsc and every process started below.
+. infra/lib/node.sh
 API_PORT="${API_PORT:-8080}"
 SAMPLE_SELLER=3fa85f64-5717-4562-b3fc-2c963f66afa6
 

@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 started=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
-step "node dependencies"
+step "node.js and node dependencies"
+# The project's pinned Node (fetched once into ~/.cache/shopstream), first on PATH for everything below.
+. infra/lib/node.sh
+echo "node $(node --version) ($(command -v node)), npm $(npm --version)"
 bash infra/lib/npm-deps.sh
 
 step "lint"

@@ -44,7 +44,7 @@ export function parsePrometheusText(text: string): Sample[] {
     try {
       samples.push({ name: match[1]!, labels, value: parseValue(match[4]!) });
     } catch (err) {
-      throw new Error(`line ${index + 1}: ${(err as Error).message}`);
+      throw new Error(`line ${index + 1}: ${(err as Error).message}`, { cause: err });
     }
   }
   return samples;

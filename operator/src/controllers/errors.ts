@@ -57,7 +57,7 @@ export class OffsetCommitError extends Error {
  * The condition reason for an error a concern did not classify itself: Kubernetes API refusals and
  * outages get their own reasons, so a missing RBAC rule never reads as "Kafka unavailable".
  * Recognised by shape (an HTTP status with body and headers, as client-node's ApiException has;
- * client-node's fetch failures; kafkajs' error names), keeping the controllers free of adapters.
+ * a failed or timed-out fetch; kafkajs' error names), keeping the controllers free of adapters.
  */
 export function reasonForError(err: unknown, fallback: string): string {
   if (err instanceof ReconcileError) return err.reason;
@@ -67,7 +67,19 @@ export function reasonForError(err: unknown, fallback: string): string {
     if (e.code === 401 || e.code === 403) return Reason.Forbidden;
     return Reason.KubernetesUnavailable;
   }
-  if (e?.name === 'FetchError' || e?.name === 'AbortError') return Reason.KubernetesUnavailable;
+  if (isFailedFetch(err)) return Reason.KubernetesUnavailable;
   if (typeof e?.name === 'string' && e.name.startsWith('KafkaJS')) return Reason.KafkaUnavailable;
   return fallback;
+}
+
+/**
+ * A request client-node never got an answer to. client-node 2.x fetches with undici: a refused or
+ * reset connection rejects with `TypeError: fetch failed` (the socket error as its cause), a
+ * deadline (AbortSignal.timeout) with a TimeoutError and any other abort with an AbortError.
+ */
+export function isFailedFetch(err: unknown): boolean {
+  const e = err as { name?: unknown; message?: unknown };
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return true;
+  // endsWith: the topic controller prefixes the message with the topic's name.
+  return e?.name === 'TypeError' && typeof e.message === 'string' && e.message.endsWith('fetch failed');
 }

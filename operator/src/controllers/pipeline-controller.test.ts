@@ -134,13 +134,17 @@ describe('reconcilePipeline conditions', () => {
   it('gives Kubernetes errors their own reasons: 403 → Forbidden, a 503 or a failed request → KubernetesUnavailable', async () => {
     const apiError = (code: number) =>
       Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: {}, headers: {} });
-    const fetchFailed = Object.assign(new Error('request to https://10.0.0.1/apis failed'), {
-      name: 'FetchError',
+    // What undici's fetch (client-node 2.x) rejects with for a refused connection and a deadline.
+    const fetchFailed = new TypeError('fetch failed', {
+      cause: new Error('connect ECONNREFUSED 10.0.0.1:443'),
     });
+    const deadline = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     for (const [err, reason] of [
       [apiError(403), 'Forbidden'],
       [apiError(503), 'KubernetesUnavailable'],
       [fetchFailed, 'KubernetesUnavailable'],
+      [deadline, 'KubernetesUnavailable'],
+      [new TypeError("Cannot read properties of undefined (reading 'spec')"), 'KafkaUnavailable'],
     ] as const) {
       const w = world();
       w.behaviour.topicError = err;

@@ -63,7 +63,7 @@ describe('loadKubeConfig', () => {
   it('aborts a request the API server never answers after the request timeout', async () => {
     const kc = loadKubeConfig({ kubeconfigPath, requestTimeoutMs: 300 });
     const { ms, err } = await elapsed(kc.makeApiClient(CoreV1Api).readNamespace({ name: 'default' }));
-    expect(err).toMatchObject({ name: 'AbortError' });
+    expect(err).toMatchObject({ name: 'TimeoutError' });
     expect(ms).toBeGreaterThanOrEqual(250);
     expect(ms).toBeLessThan(5_000);
   });
@@ -74,7 +74,7 @@ describe('loadKubeConfig', () => {
     const { ms, err } = await elapsed(
       objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }),
     );
-    expect(err).toMatchObject({ name: 'AbortError' });
+    expect(err).toMatchObject({ name: 'TimeoutError' });
     expect(ms).toBeGreaterThanOrEqual(250);
     expect(ms).toBeLessThan(5_000);
   });
@@ -84,7 +84,7 @@ describe('loadKubeConfig', () => {
     const { ms, err } = await elapsed(
       kc.makeApiClient(CoreV1Api).readNamespace({ name: 'default' }, abortWith(AbortSignal.timeout(200))),
     );
-    expect(err).toMatchObject({ name: 'AbortError' });
+    expect(err).toMatchObject({ name: 'TimeoutError' });
     expect(ms).toBeGreaterThanOrEqual(150);
     expect(ms).toBeLessThan(5_000);
   });
@@ -103,7 +103,7 @@ describe('loadKubeConfig', () => {
     await expect(core.deleteNamespace({ name: 'x' })).rejects.toThrow('not leading');
     expect(silent.connections()).toBe(sentBefore);
     const read = await elapsed(core.readNamespace({ name: 'default' }));
-    expect(read.err).toMatchObject({ name: 'AbortError' });
+    expect(read.err).toMatchObject({ name: 'TimeoutError' });
     expect(silent.connections()).toBeGreaterThan(sentBefore);
   });
 });

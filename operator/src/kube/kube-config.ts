@@ -50,7 +50,7 @@ export function resourceOf(url: string): string {
 
 /**
  * A KubeConfig whose API clients (generated ones and KubernetesObjectApi, which is built through
- * makeApiClient too) give every request a deadline. client-node 1.4.0 sets none: a request to an
+ * makeApiClient too) give every request a deadline. client-node (1.4 and 2.0) sets none: a request to an
  * API server that stops answering would wait for TCP to give up, and a reconcile, or the lease
  * renewal, with it. Watches do not go through here (they are long-lived by design).
  */
@@ -63,7 +63,7 @@ class DeadlineKubeConfig extends KubeConfig {
     const cluster = this.getCurrentCluster();
     if (!cluster) throw new Error('no active cluster in the kubeconfig');
     const { requestTimeoutMs, beforeWrite, onRequest } = this.options;
-    // One static middleware only: 1.4.0's generated clients reverse() the static list in place
+    // One static middleware only: the generated clients (1.4 and 2.0) reverse() the static list in place
     // on every response, which would reorder two or more.
     const deadline: ObservableMiddleware = {
       pre: (context) => {

@@ -19,7 +19,7 @@ export async function helm(args: string[]): Promise<string> {
     return (await run(infraEnv().helm, args, { maxBuffer: 32 * 1024 * 1024 })).stdout;
   } catch (err) {
     const { stderr, message } = err as { stderr?: string; message: string };
-    throw new Error(stderr?.trim() || message);
+    throw new Error(stderr?.trim() || message, { cause: err });
   }
 }
 

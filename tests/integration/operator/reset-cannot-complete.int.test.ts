@@ -16,7 +16,6 @@ import {
   startPrivateKafka,
   waitFor,
 } from '../../harness/index.js';
-import type { PrivateKafka } from '../../harness/index.js';
 import { condition, createDeployment, deploymentOf, pipelines, startOperator } from './operator-fixture.js';
 import type { OperatorProcess } from './operator-fixture.js';
 
@@ -169,7 +168,7 @@ describe('reset cannot complete: Failed after its deadline, replicas restored', 
   });
 
   it('Kafka stops while the consumers are held: Failed at the deadline, the pods come back, offsets untouched', async () => {
-    let kafka: PrivateKafka | undefined = await startPrivateKafka();
+    const kafka = await startPrivateKafka();
     try {
       const { topic, group, member } = await topicWithGroup(kafka.brokers);
       members.push(await member());
@@ -222,8 +221,7 @@ describe('reset cannot complete: Failed after its deadline, replicas restored', 
       expect(await consumerGroupsCommitted(kafka.brokers, group, topic)).toEqual({ 0: '2', 1: '2' });
     } finally {
       await Promise.all(members.splice(0).map((m) => m.disconnect().catch(() => undefined)));
-      await kafka?.destroy();
-      kafka = undefined;
+      await kafka.destroy();
     }
   });
 

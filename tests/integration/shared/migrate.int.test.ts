@@ -2,7 +2,7 @@ import pg from 'pg';
 import { createTestDatabase } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { migrate, ormConfig, schemaDriftSql } from '@shopstream/shared';
+import { OutboxEventEntity, migrate, ormConfig, schemaDriftSql } from '@shopstream/shared';
 
 describe('migrations', () => {
   let db: TestDatabase;
@@ -66,7 +66,7 @@ describe('the partitioned outbox_event table', () => {
       const orm = await MikroORM.init(ormConfig({ databaseUrl: db.url, poolMax: 1 }));
       const mapped = orm
         .getMetadata()
-        .find('OutboxEvent')!
+        .find(OutboxEventEntity)!
         .props.flatMap((p) => p.fieldNames)
         .sort();
       await orm.close(true);

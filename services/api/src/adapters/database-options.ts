@@ -31,8 +31,10 @@ export function apiPgOptions(
 
 /**
  * The shared MikroORM configuration with the API's pool: every pooled connection carries
- * `apiPgOptions` (knex hands `driverOptions.connection` to each `pg.Client`), and a request waits
- * at most DB_ACQUIRE_TIMEOUT_MS for a free connection before it fails (and is answered 503).
+ * `apiPgOptions` (MikroORM hands `driverOptions` to the `pg.Pool`, which passes them to each
+ * `pg.Client`), and a request waits at most DB_ACQUIRE_TIMEOUT_MS for a free connection before it
+ * fails (and is answered 503). pg-pool has one timeout for waiting for a free connection and for
+ * opening a new one, so inside the pool DB_ACQUIRE_TIMEOUT_MS bounds both.
  */
 export function apiOrmConfig(settings: DatabaseSettings, logger?: Logger): Options {
   const base = ormConfig({
@@ -44,7 +46,6 @@ export function apiOrmConfig(settings: DatabaseSettings, logger?: Logger): Optio
   const { connectionString: _url, max: _max, ...connection } = apiPgOptions(settings);
   return {
     ...base,
-    pool: { ...base.pool, acquireTimeoutMillis: settings.DB_ACQUIRE_TIMEOUT_MS },
-    driverOptions: { ...base.driverOptions, connection },
+    driverOptions: { ...connection, connectionTimeoutMillis: settings.DB_ACQUIRE_TIMEOUT_MS },
   };
 }

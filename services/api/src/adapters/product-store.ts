@@ -1,7 +1,7 @@
 import { LockMode, UniqueConstraintViolationException, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { IdempotencyKeyEntity, OutboxEventEntity, ProductEntity } from '@shopstream/shared';
-import type { IdempotencyKeyRow, NewOutboxEvent, OutboxEventRow, ProductRow } from '@shopstream/shared';
+import type { NewOutboxEvent, ProductRow } from '@shopstream/shared';
 import { IdempotencyKeyTakenError } from '../domain/ports.js';
 import { throwIfNotBegun } from './begun-transaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from '../domain/products.js';
@@ -126,8 +126,8 @@ class MikroOrmProductTransaction implements ProductTransaction {
       status: 'PENDING',
       attempts: 0,
       // The database's clock, which the relay's backoff and retention compare against — never the pod's.
-      nextAttemptAt: raw<OutboxEventRow, Date>('now()'),
-      createdAt: raw<OutboxEventRow, Date>('now()'),
+      nextAttemptAt: raw('now()'),
+      createdAt: raw('now()'),
     });
   }
 
@@ -149,7 +149,7 @@ class MikroOrmProductTransaction implements ProductTransaction {
         requestHash: record.requestHash,
         response: record.response,
         // The database's clock, which the expiry above and the purge compare with.
-        createdAt: raw<IdempotencyKeyRow, Date>('now()'),
+        createdAt: raw('now()'),
       });
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) throw new IdempotencyKeyTakenError(key);

@@ -9,7 +9,7 @@ import { ormConfig } from './orm-config.js';
 export async function migrate(databaseUrl: string, logger?: Logger): Promise<string[]> {
   const orm = await MikroORM.init(ormConfig({ databaseUrl, poolMax: 1, ...(logger ? { logger } : {}) }));
   try {
-    const applied = await orm.getMigrator().up();
+    const applied = await orm.migrator.up();
     return applied.map((m) => m.name);
   } finally {
     await orm.close(true);
