@@ -28,6 +28,18 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
       try {
+        // pg.Pool#end() resolves once its clients are removed, not once their sockets have closed;
+        // FORCE would terminate such a closing client, and pg-pool re-emits that as an 'error' on a
+        // pool nobody listens to any more (an unhandled error in whatever test runs then). So give
+        // closing sessions a moment to go; sessions still open after it are what FORCE is for.
+        for (let i = 0; i < 20; i++) {
+          const { rows } = await c.query<{ n: number }>(
+            'select count(*)::int as n from pg_stat_activity where datname = $1',
+            [name],
+          );
+          if (rows[0]!.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await c.end();
