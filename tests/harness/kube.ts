@@ -64,13 +64,26 @@ export async function installFixtureCrd(kc: KubeConfig, file: string): Promise<v
   await installCrd(kc, join(repoRoot, 'tests', 'fixtures', 'crds', file));
 }
 
+/**
+ * Creates the CRD, or updates the one there to the file. A CRD whose `status.storedVersions` lists
+ * a version the file no longer has (the Strimzi fixtures going v1beta2 → v1 only, as Strimzi 1.0
+ * did) cannot be updated in place: the apiserver wants the objects stored at that version migrated
+ * first. The test apiserver holds only earlier tests' objects, so that CRD is deleted, objects and
+ * all, and created anew.
+ */
 async function installCrd(kc: KubeConfig, path: string): Promise<void> {
   const extensions = kc.makeApiClient(ApiextensionsV1Api);
   const crd = loadYaml<V1CustomResourceDefinition>(await readFile(path, 'utf8'));
   const name = crd.metadata!.name!;
+  const versions = new Set(crd.spec.versions.map((v) => v.name));
   await waitFor(
     async () => {
       const existing = await extensions.readCustomResourceDefinition({ name }).catch(() => undefined);
+      if (existing?.status?.storedVersions?.some((v) => !versions.has(v))) {
+        if (!existing.metadata!.deletionTimestamp)
+          await extensions.deleteCustomResourceDefinition({ name }).catch(() => undefined);
+        return false; // until it is gone
+      }
       if (existing) {
         crd.metadata!.resourceVersion = existing.metadata!.resourceVersion;
         await extensions.replaceCustomResourceDefinition({ name, body: crd });
@@ -80,8 +93,8 @@ async function installCrd(kc: KubeConfig, path: string): Promise<void> {
       return true;
     },
     {
-      description: 'the ProductPipeline CRD to be installed (concurrent installs conflict and retry)',
-      timeoutMs: 20_000,
+      description: `the CRD ${name} to be installed (concurrent installs conflict and retry)`,
+      timeoutMs: 60_000,
     },
   );
   await waitFor(

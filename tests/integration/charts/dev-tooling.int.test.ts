@@ -19,6 +19,8 @@ import {
   waitFor,
 } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
+import { readExternalVersions } from './external-versions.js';
+import type { ExternalVersions } from './external-versions.js';
 
 const run = promisify(execFile);
 
@@ -298,9 +300,9 @@ describe('Dockerfile', () => {
       const chain: string[] = [];
       for (let s = dockerfile.stages.get(c); s; s = dockerfile.stages.get(s.from)) chain.push(s.name);
       expect(chain).not.toContain('deps');
-      expect(dockerfile.stages.get(chain[chain.length - 1]!)!.from).toMatch(/^(node:20-|\$\{NODE_IMAGE\})/);
+      expect(dockerfile.stages.get(chain[chain.length - 1]!)!.from).toMatch(/^(node:26-|\$\{NODE_IMAGE\})/);
     }
-    expect(dockerfile.args.NODE_IMAGE).toMatch(/^node:20-bookworm-slim/);
+    expect(dockerfile.args.NODE_IMAGE).toMatch(/^node:26-trixie-slim$/);
   });
 
   it('has a build context, through .dockerignore, of manifests and sources only', () => {
@@ -600,6 +602,11 @@ def watch_file(p):
     check_path(p)
     record['watched'].append(p)
 
+def read_file(p, default=None):
+    # Tilt watches what it reads.
+    watch_file(p)
+    return Blob(open(os.path.join(repo, p)).read())
+
 def fail(msg):
     raise TiltFail(msg)
 
@@ -614,6 +621,7 @@ env = {
     'fail': fail, 'local': local, 'k8s_yaml': k8s_yaml, 'helm': helm, 'decode_yaml_stream': decode_yaml_stream,
     'helm_repo': helm_repo, 'helm_resource': helm_resource, 'local_resource': local_resource,
     'k8s_resource': k8s_resource, 'docker_build': docker_build, 'watch_file': watch_file,
+    'read_file': read_file,
     'sync': lambda src, dest: {'sync': [src, dest]},
     'run': lambda cmd, trigger=[]: {'run': cmd, 'trigger': trigger},
     'fall_back_on': lambda files: {'fall_back_on': files},
@@ -686,6 +694,7 @@ describe('Tiltfile', () => {
   const env = infraEnv();
   let work: string;
   let home: string;
+  let versions: ExternalVersions;
 
   const tilt = async (context: string, flags: Record<string, boolean> = {}): Promise<TiltRecord> => {
     const { stdout } = await run(
@@ -705,6 +714,7 @@ describe('Tiltfile', () => {
   };
 
   beforeAll(async () => {
+    versions = await readExternalVersions();
     work = await mkdtemp(join(tmpdir(), 'tilt-'));
     home = join(work, 'home');
     await mkdir(home);
@@ -776,6 +786,12 @@ describe('Tiltfile', () => {
       expect(stdout.trim().split('\n')).toHaveLength(objects.length);
       for (const kind of ['Deployment', 'Job', 'Kafka', 'KafkaNodePool', 'ProductPipeline', 'Secret'])
         expect(byKind(kind).length).toBeGreaterThan(0);
+    });
+
+    it('runs the development PostgreSQL image of k8s/versions.env, read like every pin from there', () => {
+      expect(rec.watched).toContain('k8s/versions.env');
+      const postgres = named('Deployment', 'shopstream-postgres')!;
+      expect(podSpec(postgres).containers.map((c) => c.image)).toEqual([versions.POSTGRES_IMAGE]);
     });
 
     it('generates the dev Secrets outside the repository, once, never echoed', async () => {
@@ -875,7 +891,12 @@ describe('Tiltfile', () => {
         kind: 'helm_resource',
         chart: 'strimzi/strimzi-kafka-operator',
         namespace: 'shop',
+        flags: ['--version', versions.STRIMZI_CHART_VERSION],
       });
+      // Strimzi 1.x serves kafka.strimzi.io/v1 only, the version the umbrella chart renders.
+      expect(versions.STRIMZI_CHART_VERSION).toMatch(/^[1-9]\d*\.\d+\.\d+$/);
+      for (const o of [...byKind('Kafka'), ...byKind('KafkaNodePool')])
+        expect(o.apiVersion).toBe('kafka.strimzi.io/v1');
 
       // Port-forwards reach a port the workload's container listens on.
       const ports: Record<string, number> = {
@@ -970,7 +991,10 @@ describe('Tiltfile', () => {
     expect(rec.failed).toBeNull();
     expect(rec.resources.find((r) => r.name === 'kube-prometheus-stack')).toMatchObject({
       kind: 'helm_resource',
+      chart: 'prometheus-community/kube-prometheus-stack',
     });
+    const flags = rec.resources.find((r) => r.name === 'kube-prometheus-stack')!.flags as string[];
+    expect(flags[flags.indexOf('--version') + 1]).toBe(versions.KUBE_PROMETHEUS_STACK_CHART_VERSION);
     const grafana = rec.resources.find((r) => r.name === 'grafana')!;
     expect(JSON.stringify(grafana.serve_cmd)).toContain('3000:');
     const monitors = rec.k8s_resources.find((r) => r.new_name === 'monitors')!;

@@ -127,7 +127,7 @@ describe('operator chart RBAC against what the operator does', () => {
         .makeApiClient(CustomObjectsApi)
         .listNamespacedCustomObject({
           group: 'kafka.strimzi.io',
-          version: 'v1beta2',
+          version: 'v1',
           namespace,
           plural: 'kafkatopics',
         })

@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dashboardsDir, readRuleFile } from './observability-files.js';
+import { promisify } from 'node:util';
+import { loadYaml } from '@kubernetes/client-node';
+import { externalVersionsFile, readExternalVersions } from './external-versions.js';
+import { dashboardsDir, readRuleFile, umbrellaDir } from './observability-files.js';
 import { ofKind, prepareUmbrella } from './observability-helm.js';
 import type { Manifest, Umbrella } from './observability-helm.js';
 
@@ -91,26 +95,39 @@ describe('the shopstream umbrella chart', () => {
     },
   );
 
-  it('renders a KRaft Strimzi Kafka and its dual-role KafkaNodePool only with the dev values', async () => {
+  it('renders a KRaft Strimzi Kafka and its dual-role KafkaNodePool (kafka.strimzi.io/v1) only with the dev values', async () => {
     expect(ofKind(await umbrella.template(), 'Kafka')).toHaveLength(0);
     expect(ofKind(await umbrella.template({ values: ['values-production.yaml'] }), 'Kafka')).toHaveLength(0);
 
     const dev = await umbrella.template({ values: ['values-dev.yaml'] });
+    // Strimzi 1.x serves v1 only; the fixture CRDs of apply-dry-run.int.test.ts refuse anything else.
+    const strimzi = dev.filter((m) => m.apiVersion.startsWith('kafka.strimzi.io/'));
+    expect(strimzi.map((m) => `${m.kind} ${m.apiVersion}`).sort()).toEqual([
+      'Kafka kafka.strimzi.io/v1',
+      'KafkaNodePool kafka.strimzi.io/v1',
+    ]);
     const [kafka] = ofKind(dev, 'Kafka') as (Manifest & {
-      spec: { kafka: { version: string; listeners: { port: number }[] }; zookeeper?: unknown };
+      spec: {
+        kafka: {
+          version: string;
+          metadataVersion?: string;
+          listeners: { port: number }[];
+          replicas?: unknown;
+        };
+        zookeeper?: unknown;
+      };
     })[];
-    expect(kafka!.apiVersion).toBe('kafka.strimzi.io/v1beta2');
-    expect(kafka!.metadata.annotations).toMatchObject({
-      'strimzi.io/kraft': 'enabled',
-      'strimzi.io/node-pools': 'enabled',
-    });
-    expect(kafka!.spec.kafka.version).toMatch(/^4\./);
+    // KRaft and node pools are Strimzi 1.x's only mode: the 0.x opt-in annotations are gone.
+    for (const annotation of ['strimzi.io/kraft', 'strimzi.io/node-pools'])
+      expect(kafka!.metadata.annotations?.[annotation]).toBeUndefined();
+    expect(kafka!.spec.kafka.version).toBe((await readExternalVersions()).STRIMZI_KAFKA_VERSION);
+    expect(kafka!.spec.kafka.metadataVersion).toBeUndefined(); // Strimzi's default for the version
+    expect(kafka!.spec.kafka.replicas).toBeUndefined();
     expect(kafka!.spec.zookeeper).toBeUndefined();
     const pools = ofKind(dev, 'KafkaNodePool') as (Manifest & {
       spec: { replicas: number; roles: string[]; storage: { type: string } };
     })[];
     expect(pools).toHaveLength(1);
-    expect(pools[0]!.apiVersion).toBe('kafka.strimzi.io/v1beta2');
     expect(pools[0]!.metadata.labels?.['strimzi.io/cluster']).toBe(kafka!.metadata.name);
     expect(pools[0]!.spec).toMatchObject({ replicas: 1, roles: ['controller', 'broker'] });
 
@@ -129,6 +146,23 @@ describe('the shopstream umbrella chart', () => {
       );
     }
     for (const c of ['api', 'consumer', 'operator']) expect(deploymentOf(dev, c).spec.replicas).toBe(1);
+  });
+
+  it("defaults to k8s/versions.env's Kafka version, a file bash sources as the tests read it", async () => {
+    const versions = await readExternalVersions();
+    const values = loadYaml<{ strimzi: { kafka: { version: string } } }>(
+      await readFile(join(umbrellaDir, 'values.yaml'), 'utf8'),
+    );
+    expect(values.strimzi.kafka.version).toBe(versions.STRIMZI_KAFKA_VERSION);
+    const names = Object.keys(versions);
+    const { stdout } = await promisify(execFile)('bash', [
+      '-c',
+      'set -eu; . "$1"; shift; for n in "$@"; do printf "%s=%s\\n" "$n" "${!n}"; done',
+      'bash',
+      externalVersionsFile,
+      ...names,
+    ]);
+    expect(stdout).toBe(names.map((n) => `${n}=${versions[n]}\n`).join(''));
   });
 
   it.each(profiles)(

@@ -9,7 +9,7 @@ import {
 import type { OperatorProcess } from './operator-fixture.js';
 import { pipelines, startOperator } from './operator-fixture.js';
 
-const strimzi = { group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkatopics' };
+const strimzi = { group: 'kafka.strimzi.io', version: 'v1', plural: 'kafkatopics' };
 
 interface KafkaTopic {
   metadata: { name: string; ownerReferences?: { uid: string }[] };

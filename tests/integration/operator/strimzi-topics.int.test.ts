@@ -16,12 +16,12 @@ interface KafkaTopic {
     uid: string;
     annotations?: Record<string, string>;
     ownerReferences?: { kind: string; name: string; uid: string; controller: boolean }[];
-    managedFields?: { manager: string }[];
+    managedFields?: { manager: string; apiVersion: string }[];
   };
   spec: { topicName: string; partitions: number; replicas: number; config: Record<string, string> };
 }
 
-describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fixture CRD)', () => {
+describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fixture CRD: v1 only, as Strimzi 1.x)', () => {
   const kc = kubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -38,7 +38,7 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
   const kafkaTopic = async (name: string) =>
     (await custom.getNamespacedCustomObject({
       group: 'kafka.strimzi.io',
-      version: 'v1beta2',
+      version: 'v1',
       namespace,
       plural: 'kafkatopics',
       name,
@@ -55,7 +55,7 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
     (
       (await custom.listNamespacedCustomObject({
         group: 'kafka.strimzi.io',
-        version: 'v1beta2',
+        version: 'v1',
         namespace,
         plural: 'kafkatopics',
       })) as { items: KafkaTopic[] }
@@ -113,7 +113,12 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
     expect(events.metadata.annotations).toEqual({ 'shopstream.io/pipeline': `${namespace}/shop` });
     // An ownerReference would let the garbage collector delete a Retain topic with its pipeline.
     expect(events.metadata.ownerReferences).toBeUndefined();
-    expect(events.metadata.managedFields?.map((f) => f.manager)).toContain('shopstream-operator');
+    // Applied as v1, the one version Strimzi 1.x (and the fixture CRD) serves.
+    expect(
+      events.metadata.managedFields
+        ?.filter((f) => f.manager === 'shopstream-operator')
+        .map((f) => f.apiVersion),
+    ).toEqual(['kafka.strimzi.io/v1']);
     const audit = await kafkaTopic('product-audit'); // a Kubernetes name for a topic name Kubernetes would refuse
     expect(audit.spec.topicName).toBe('Product_Audit');
 
@@ -132,14 +137,14 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
     for (const name of ['product.events', 'product-audit']) {
       const kt = (await custom.getNamespacedCustomObject({
         group: 'kafka.strimzi.io',
-        version: 'v1beta2',
+        version: 'v1',
         namespace,
         plural: 'kafkatopics',
         name,
       })) as { metadata: { generation: number } };
       await custom.patchNamespacedCustomObjectStatus({
         group: 'kafka.strimzi.io',
-        version: 'v1beta2',
+        version: 'v1',
         namespace,
         plural: 'kafkatopics',
         name,
@@ -195,7 +200,7 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
     for (const topicName of ['kept.events', 'doomed.events', 'dropped.events'])
       await KubernetesObjectApi.makeApiClient(kc).patch(
         {
-          apiVersion: 'kafka.strimzi.io/v1beta2',
+          apiVersion: 'kafka.strimzi.io/v1',
           kind: 'KafkaTopic',
           metadata: {
             name: topicName,
