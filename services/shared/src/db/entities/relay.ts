@@ -14,7 +14,8 @@ export const RelayShardEntity = new EntitySchema<RelayShardRow>({
   properties: {
     shard: { type: 'smallint', primary: true, autoincrement: false },
     owner: { type: 'text', nullable: true },
-    epoch: { type: 'bigint', default: 0 },
+    // defaultRaw: MikroORM 7 maps bigint to a string and would compare the default as '0', not 0.
+    epoch: { type: 'bigint', defaultRaw: '0' },
     leaseUntil: { type: 'datetime', columnType: 'timestamptz', fieldName: 'lease_until', nullable: true },
   },
 });
