@@ -64,7 +64,8 @@ export interface Condition {
   status: 'True' | 'False' | 'Unknown';
   reason: string;
   message: string;
-  observedGeneration: number;
+  /** Optional in metav1.Condition (and the CRD); the operator always sets it. */
+  observedGeneration?: number;
   lastTransitionTime: string;
 }
 
