@@ -23,7 +23,8 @@ describe('desiredTopics', () => {
   it.each([
     [
       { name: 't', partitions: 3 },
-      { name: 't', partitions: 3, replicas: 1, config: {}, deletionPolicy: 'Retain' },
+      // No replicas: the broker's (or Strimzi's) default replication factor applies.
+      { name: 't', partitions: 3, config: {}, deletionPolicy: 'Retain' },
     ],
     [
       {

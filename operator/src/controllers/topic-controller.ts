@@ -22,7 +22,8 @@ export function desiredTopics(pipeline: ProductPipeline): TopicSpec[] {
   return pipeline.spec.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions,
-    replicas: t.replicas ?? 1,
+    // Unset stays unset: the broker's default.replication.factor (Direct) or Strimzi's decides.
+    ...(t.replicas !== undefined ? { replicas: t.replicas } : {}),
     config: t.config ?? {},
     deletionPolicy: t.deletionPolicy ?? 'Retain',
   }));

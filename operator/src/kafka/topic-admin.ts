@@ -48,7 +48,8 @@ export class DirectTopicAdmin {
           {
             topic: topic.name,
             numPartitions: topic.partitions,
-            replicationFactor: topic.replicas ?? 1,
+            // -1: the broker's default.replication.factor (CreateTopics v4+, Kafka ≥ 2.4).
+            replicationFactor: topic.replicas ?? -1,
             configEntries: Object.entries(topic.config ?? {}).map(([name, value]) => ({ name, value })),
           },
         ],

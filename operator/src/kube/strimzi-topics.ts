@@ -103,7 +103,8 @@ export class StrimziTopics implements TopicPort {
       spec: {
         topicName: topic.name,
         partitions: topic.partitions,
-        replicas: topic.replicas ?? 1,
+        // Left out when unset: the Strimzi topic operator then uses the cluster's default.
+        ...(topic.replicas !== undefined ? { replicas: topic.replicas } : {}),
         config: topic.config ?? {},
       },
     };

@@ -47,9 +47,11 @@ describe('the ProductPipeline CRD, served by the real kube-apiserver', () => {
 
   it('accepts a valid pipeline and applies the schema defaults', async () => {
     const created = (await create(pipeline('valid'))) as {
-      spec: { topics: { replicas: number; deletionPolicy: string }[]; relay: { scaling: { mode: string } } };
+      spec: { topics: { replicas?: number; deletionPolicy: string }[]; relay: { scaling: { mode: string } } };
     };
-    expect(created.spec.topics[0]).toMatchObject({ replicas: 1, deletionPolicy: 'Retain' });
+    expect(created.spec.topics[0]).toMatchObject({ deletionPolicy: 'Retain' });
+    // No default for replicas: unset means the broker's (or Strimzi's) default replication factor.
+    expect(created.spec.topics[0]).not.toHaveProperty('replicas');
     expect(created.spec.relay.scaling.mode).toBe('Operator');
   });
 

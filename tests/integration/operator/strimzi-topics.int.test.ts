@@ -18,7 +18,7 @@ interface KafkaTopic {
     ownerReferences?: { kind: string; name: string; uid: string; controller: boolean }[];
     managedFields?: { manager: string; apiVersion: string }[];
   };
-  spec: { topicName: string; partitions: number; replicas: number; config: Record<string, string> };
+  spec: { topicName: string; partitions: number; replicas?: number; config: Record<string, string> };
 }
 
 describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fixture CRD: v1 only, as Strimzi 1.x)', () => {
@@ -121,6 +121,8 @@ describe('reconcilePipeline in Strimzi mode (real kube-apiserver, KafkaTopic fix
     ).toEqual(['kafka.strimzi.io/v1']);
     const audit = await kafkaTopic('product-audit'); // a Kubernetes name for a topic name Kubernetes would refuse
     expect(audit.spec.topicName).toBe('Product_Audit');
+    // replicas unset in the pipeline: left out, so Strimzi applies the cluster's default.
+    expect(audit.spec).not.toHaveProperty('replicas');
 
     // Not ready until Strimzi says so.
     let status = (await pipeline()).status;
