@@ -15,6 +15,14 @@ const unsetWhenEmpty = z
 const schema = z.object({
   DATABASE_URL: commonConfigSchema.shape.DATABASE_URL,
   KAFKA_BROKERS: commonConfigSchema.shape.KAFKA_BROKERS,
+  // TLS, SASL and mTLS towards Kafka: the services' keys and rules (parseConfig applies the rules).
+  KAFKA_SASL_MECHANISM: commonConfigSchema.shape.KAFKA_SASL_MECHANISM,
+  KAFKA_SASL_USERNAME: commonConfigSchema.shape.KAFKA_SASL_USERNAME,
+  KAFKA_SASL_PASSWORD: commonConfigSchema.shape.KAFKA_SASL_PASSWORD,
+  KAFKA_SSL: commonConfigSchema.shape.KAFKA_SSL,
+  KAFKA_SSL_CA_FILE: commonConfigSchema.shape.KAFKA_SSL_CA_FILE,
+  KAFKA_SSL_CERT_FILE: commonConfigSchema.shape.KAFKA_SSL_CERT_FILE,
+  KAFKA_SSL_KEY_FILE: commonConfigSchema.shape.KAFKA_SSL_KEY_FILE,
   CONSUMER_GROUP_ID: z.string().min(1).default('product-consumer'),
   CONSUMER_TOPIC: z.string().min(1).default(PRODUCT_EVENTS_TOPIC),
   /** The API, for `demo` and the admin page link. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { commonConfigSchema, parseConfig } from '@shopstream/shared';
+import { parseConfig } from '@shopstream/shared';
 import { loadCliConfig } from '../context.js';
 import { emit, runAction } from '../output.js';
 import { gatherFacts } from '../diagnose/gather.js';
@@ -16,16 +16,8 @@ interface DiagnoseOptions extends PipelineOptions {
   json?: boolean;
 }
 
-/** Keys diagnose reads beyond the CLI's common config: the consumer's start position and Kafka security. */
-const extraSchema = commonConfigSchema
-  .pick({
-    KAFKA_SASL_MECHANISM: true,
-    KAFKA_SASL_USERNAME: true,
-    KAFKA_SASL_PASSWORD: true,
-    KAFKA_SSL: true,
-    KAFKA_SSL_CA_FILE: true,
-  })
-  .extend({ CONSUMER_START_FROM: z.enum(['earliest', 'latest']).default('earliest') });
+/** The key diagnose reads beyond the CLI's config: the consumer's start position. */
+const extraSchema = z.object({ CONSUMER_START_FROM: z.enum(['earliest', 'latest']).default('earliest') });
 
 export function register(program: Command): void {
   withPipelineOptions(program.command('diagnose'))
@@ -51,7 +43,7 @@ export function register(program: Command): void {
           startFrom: extra.CONSUMER_START_FROM,
           brokers: config.KAFKA_BROKERS,
           databaseUrl: config.DATABASE_URL,
-          security: extra,
+          security: config,
           ...(kube ? { kube } : {}),
         });
         const findings = diagnose(facts);

@@ -17,7 +17,7 @@ import {
   formatReplayPlan,
   formatReplayReport,
 } from '../dlq/dlq-render.js';
-import { cliKafka } from '../lag/kafka-lag.js';
+import { cliKafka } from '../kafka-client.js';
 import { CliError, emit, runAction } from '../output.js';
 import { Progress } from '../progress.js';
 import { kafkaError } from '../status/unreachable.js';
@@ -192,12 +192,12 @@ async function replayWithProgress(admin: DlqAdmin, entries: DlqEntry[]) {
  */
 async function withDlq(options: TopicOptions, action: (admin: DlqAdmin) => Promise<void>): Promise<void> {
   const config = loadDlqCliConfig(process.env);
-  const admin = new DlqAdmin(cliKafka(config.KAFKA_BROKERS), options.topic ?? config.CONSUMER_DLQ_TOPIC);
+  const admin = new DlqAdmin(cliKafka(config), options.topic ?? config.CONSUMER_DLQ_TOPIC);
   try {
     await action(admin);
   } catch (err) {
     if (err instanceof DlqAdminError) throw new CliError(err.message, err.reason === 'bad-input' ? 2 : 1);
-    throw kafkaError(err, config.KAFKA_BROKERS);
+    throw kafkaError(err, config);
   } finally {
     await admin.close();
   }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { PartitionLag } from '@shopstream/shared';
 import { loadCliConfig } from '../context.js';
 import { CliError, emit, runAction, usageError } from '../output.js';
-import { committedTopics, cliKafka, groupLag, timestampsAt, topicExists } from '../lag/kafka-lag.js';
+import { cliKafka } from '../kafka-client.js';
+import { committedTopics, groupLag, timestampsAt, topicExists } from '../lag/kafka-lag.js';
 import { buildLagReport, formatLagTable, oldestUnconsumedOffset } from '../lag/lag-report.js';
 import type { StartFrom } from '../lag/lag-report.js';
 import { kafkaError } from '../status/unreachable.js';
@@ -43,7 +44,7 @@ async function lag(options: LagOptions): Promise<void> {
   const startFrom: StartFrom = options.startFrom;
   const config = loadCliConfig(process.env);
   const group = options.group ?? config.CONSUMER_GROUP_ID;
-  const kafka = cliKafka(config.KAFKA_BROKERS);
+  const kafka = cliKafka(config);
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -67,7 +68,7 @@ async function lag(options: LagOptions): Promise<void> {
       formatLagTable(group, rows),
     );
   } catch (err) {
-    throw kafkaError(err, config.KAFKA_BROKERS);
+    throw kafkaError(err, config);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { ConsumerGroupAdmin } from '@shopstream/operator';
 import { loadCliConfig } from '../context.js';
 import { CliError, emit, runAction } from '../output.js';
-import { cliKafka, topicExists } from '../lag/kafka-lag.js';
+import { cliGroupAdminHandle, cliKafka } from '../kafka-client.js';
+import { topicExists } from '../lag/kafka-lag.js';
 import { formatPlan, parseResetTarget, refuseActiveGroup } from '../offsets/reset-target.js';
 import type { TargetOptions } from '../offsets/reset-target.js';
 import { kafkaError } from '../status/unreachable.js';
@@ -40,8 +41,8 @@ async function resetOffsets(options: ResetOptions): Promise<void> {
   const target = parseResetTarget(options);
   const config = loadCliConfig(process.env);
   const { group, topic } = options;
-  const groups = new ConsumerGroupAdmin(config.KAFKA_BROKERS.join(','));
-  const admin = cliKafka(config.KAFKA_BROKERS).admin();
+  const groups = new ConsumerGroupAdmin(cliGroupAdminHandle(config));
+  const admin = cliKafka(config).admin();
   try {
     await admin.connect();
     if (!(await topicExists(admin, topic))) {
@@ -59,7 +60,7 @@ async function resetOffsets(options: ResetOptions): Promise<void> {
     );
   } catch (err) {
     if (err instanceof RangeError) throw new CliError(err.message, 2);
-    throw kafkaError(err, config.KAFKA_BROKERS);
+    throw kafkaError(err, config);
   } finally {
     await Promise.allSettled([groups.close(), admin.disconnect()]);
   }

@@ -4,7 +4,8 @@ import { pgOptions } from '@shopstream/shared';
 import { ConsumerGroupAdmin } from '@shopstream/operator';
 import { loadCliConfig } from '../context.js';
 import { CliError, emit, runAction } from '../output.js';
-import { cliKafka, topicExists } from '../lag/kafka-lag.js';
+import { cliGroupAdminHandle, cliKafka } from '../kafka-client.js';
+import { topicExists } from '../lag/kafka-lag.js';
 import { readGroupStatus, readOutboxStatus } from '../status/status-reader.js';
 import { formatStatus } from '../status/status-report.js';
 import type { StatusReport } from '../status/status-report.js';
@@ -40,8 +41,8 @@ async function status(options: StatusOptions): Promise<void> {
   const pool = new pg.Pool(pgOptions(config.DATABASE_URL, { max: 3, applicationName: 'shopstream-cli' }));
   // An idle client losing its server must not crash the process with an unhandled 'error'.
   pool.on('error', () => undefined);
-  const groups = new ConsumerGroupAdmin(config.KAFKA_BROKERS.join(','));
-  const admin = cliKafka(config.KAFKA_BROKERS).admin();
+  const groups = new ConsumerGroupAdmin(cliGroupAdminHandle(config));
+  const admin = cliKafka(config).admin();
   const group = config.CONSUMER_GROUP_ID;
   const topic = config.CONSUMER_TOPIC;
   try {
@@ -54,7 +55,7 @@ async function status(options: StatusOptions): Promise<void> {
         await admin.connect();
         return readGroupStatus(groups, group, topic, await topicExists(admin, topic));
       })().catch((err: unknown) => {
-        throw kafkaError(err, config.KAFKA_BROKERS);
+        throw kafkaError(err, config);
       }),
     ]);
     const report: StatusReport = {

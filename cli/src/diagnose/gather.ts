@@ -1,7 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { kafkaSecurityOptions, pgOptions } from '@shopstream/shared';
+import { kafkaSecurityFailure, pgOptions } from '@shopstream/shared';
 import type { KafkaSecurityConfig } from '@shopstream/shared';
+import { cliKafka } from '../kafka-client.js';
 import type { DiagnoseFacts, KafkaFacts, OutboxFacts, Unreachable } from './facts.js';
 import { gatherKafkaFacts } from './kafka-facts.js';
 import { gatherOutboxFacts } from './outbox-facts.js';
@@ -42,21 +42,14 @@ export async function gatherFacts(options: GatherOptions): Promise<DiagnoseFacts
 }
 
 async function readKafka(options: GatherOptions): Promise<KafkaFacts | Unreachable> {
-  const admin = new Kafka({
-    clientId: 'shopstream-cli',
-    brokers: options.brokers,
-    logLevel: logLevel.NOTHING,
-    // A person is waiting at the terminal: fail in seconds, not after kafkajs' default minute.
-    connectionTimeout: 3_000,
-    requestTimeout: 10_000,
-    retry: { retries: 2, initialRetryTime: 200 },
-    ...(options.security ? kafkaSecurityOptions(options.security) : {}),
-  }).admin();
+  const security = options.security ?? {};
+  const admin = cliKafka({ ...security, KAFKA_BROKERS: options.brokers }).admin();
   try {
     await admin.connect();
     return await gatherKafkaFacts(admin, options.group, options.topic, options.startFrom);
   } catch (err) {
-    return { reachable: false, error: (err as Error).message };
+    const refused = kafkaSecurityFailure(err, security, options.brokers);
+    return { reachable: false, error: refused?.message ?? (err as Error).message };
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

@@ -1,22 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { describeLag } from '@shopstream/shared';
 import type { PartitionLag } from '@shopstream/shared';
 import { partitionKey } from './lag-report.js';
 import type { StartFrom } from './lag-report.js';
-
-/** A kafkajs client that gives up within seconds, so a stopped broker is reported, not waited on. */
-export function cliKafka(brokers: string[]): Kafka {
-  return new Kafka({
-    clientId: 'shopstream-cli',
-    brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { retries: 2, initialRetryTime: 200 },
-  });
-}
 
 /** The topics the group has a committed offset on: what kafka-consumer-groups --describe lists. */
 export async function committedTopics(admin: Admin, groupId: string): Promise<string[]> {

@@ -1,3 +1,5 @@
+import { kafkaSecurityFailure } from '@shopstream/shared';
+import type { CliKafkaConfig } from '../kafka-client.js';
 import { CliError } from '../output.js';
 
 /** pg's codes for "the server is not there or will not let us in", as opposed to a bad query. */
@@ -49,8 +51,15 @@ export function databaseError(err: unknown, url: string): unknown {
   return err;
 }
 
-/** kafkajs errors are all `KafkaJS…`; a user can act on them (broker down, unknown topic), so no stack. */
-export function kafkaError(err: unknown, brokers: string[]): unknown {
+/**
+ * kafkajs errors are all `KafkaJS…`; a user can act on them (broker down, unknown topic, refused
+ * credentials, an untrusted certificate), so no stack. Authentication and TLS-trust refusals are
+ * named as such: kafkajs reports an untrusted certificate as a mere connection error.
+ */
+export function kafkaError(err: unknown, config: CliKafkaConfig): unknown {
+  const brokers = config.KAFKA_BROKERS;
+  const security = kafkaSecurityFailure(err, config, brokers);
+  if (security) return new CliError(security.message);
   const e = err as Error;
   if (!e?.name?.startsWith('KafkaJS')) return err;
   const cause = (e as { cause?: Error }).cause;

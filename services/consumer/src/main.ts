@@ -1,7 +1,13 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { LogEntry } from 'kafkajs';
 import pg from 'pg';
-import { createLogger, kafkaSecurityOptions, pgOptions, runWorkerProcess } from '@shopstream/shared';
+import {
+  createLogger,
+  kafkaSecurityFailure,
+  kafkaSecurityOptions,
+  pgOptions,
+  runWorkerProcess,
+} from '@shopstream/shared';
 
 import { loadConfig } from './config.js';
 import { HOUR_MS, InboxRetention, checkInboxHorizon } from './inbox-retention.js';
@@ -71,7 +77,13 @@ async function main(): Promise<void> {
   await runWorkerProcess({
     log,
     start: async () => {
-      await consumer.start();
+      await consumer.start().catch((err: unknown) => {
+        // Refused credentials or an untrusted certificate stop the process at once (exit 1, the
+        // sentence below): kafkajs does not retry them, and Kubernetes' CrashLoopBackOff is the
+        // bounded backoff until the Secret is fixed.
+        const refused = kafkaSecurityFailure(err, config, config.KAFKA_BROKERS);
+        throw refused ? new Error(refused.message, { cause: err }) : err;
+      });
       await checkInboxHorizon(kafka, config.CONSUMER_TOPIC, config.CONSUMER_GROUP_ID, inboxHorizonMs, log);
       retention.start();
     },

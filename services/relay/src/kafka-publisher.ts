@@ -1,6 +1,6 @@
 import { Kafka, Partitioners, logLevel as kafkaLogLevel } from 'kafkajs';
 import type { Admin, LogEntry, Message, PartitionMetadata, Producer } from 'kafkajs';
-import { kafkaSecurityOptions } from '@shopstream/shared';
+import { kafkaSecurityFailure, kafkaSecurityOptions } from '@shopstream/shared';
 import type { KafkaSecurityConfig, Logger } from '@shopstream/shared';
 import type { PendingEvent, PublishedEvent } from './outbox-store.js';
 import { PublishError, classifyPublishFailure } from './publish-failure.js';
@@ -105,14 +105,35 @@ export class KafkaPublisher {
     return this.connected;
   }
 
-  /** Connects; a broker that is down is not an error here (the first send opens the circuit). */
+  /**
+   * Connects; a broker that is down is not an error here (the first send opens the circuit), and
+   * neither are refused credentials or an untrusted certificate: a Strimzi KafkaUser's Secret often
+   * appears after the relay starts. Those are logged as what they are, at error level.
+   */
   async connect(): Promise<void> {
     try {
       await withDeadline(this.producer.connect(), this.options.sendTimeoutMs, 'connecting to Kafka');
       this.connected = true;
     } catch (err) {
-      this.options.log.warn({ err }, 'Kafka is not reachable yet; the relay will retry');
+      const refused = this.securityFailure(err);
+      if (refused) {
+        this.options.log.error(
+          { err, kind: refused.kind },
+          `${refused.message}; the relay retries with the circuit's backoff`,
+        );
+      } else {
+        this.options.log.warn({ err }, 'Kafka is not reachable yet; the relay will retry');
+      }
     }
+  }
+
+  private securityFailure(err: unknown) {
+    return kafkaSecurityFailure(err, this.options.security ?? {}, this.options.brokers);
+  }
+
+  /** The error's message, or the sentence naming a refused login or an untrusted certificate. */
+  private explain(err: unknown): string {
+    return this.securityFailure(err)?.message ?? (err as Error).message;
   }
 
   /** A producer started after a failed send connects on its first use. */
@@ -183,7 +204,7 @@ export class KafkaPublisher {
       );
       await this.ensureConnected();
     } catch (err) {
-      throw new PublishError(`Kafka probe failed: ${(err as Error).message}`, classifyPublishFailure(err), {
+      throw new PublishError(`Kafka probe failed: ${this.explain(err)}`, classifyPublishFailure(err), {
         cause: err,
       });
     }
@@ -211,7 +232,7 @@ export class KafkaPublisher {
         outcome.failed.push({
           events: ofTopic,
           error: new PublishError(
-            `failed to read metadata of topic ${topic}: ${(err as Error).message}`,
+            `failed to read metadata of topic ${topic}: ${this.explain(err)}`,
             classifyPublishFailure(err),
             { cause: err },
           ),
@@ -235,7 +256,7 @@ export class KafkaPublisher {
       if (groups.size > 0) await this.ensureConnected();
     } catch (err) {
       const error = new PublishError(
-        `failed to connect to Kafka: ${(err as Error).message}`,
+        `failed to connect to Kafka: ${this.explain(err)}`,
         classifyPublishFailure(err),
         { cause: err },
       );
@@ -277,7 +298,7 @@ export class KafkaPublisher {
       outcome.failed.push({
         events: group.events,
         error: new PublishError(
-          `failed to publish ${group.events.length} outbox events to ${group.topic}/${group.partition}: ${(err as Error).message}`,
+          `failed to publish ${group.events.length} outbox events to ${group.topic}/${group.partition}: ${this.explain(err)}`,
           classifyPublishFailure(err),
           { cause: err },
         ),

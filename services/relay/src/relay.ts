@@ -190,6 +190,15 @@ export class Relay {
     }
     this.circuit = { failures: 1, topics, reason: error.reason };
     this.deps.metrics.circuitOpen.set(1);
+    if (error.reason === 'authentication') {
+      // Refused credentials need a person (or a Secret that has not appeared yet): an error, with the
+      // sentence the publisher wrote naming the user, not a warning about an outage.
+      this.deps.log.error(
+        { err: error, reason: error.reason, topics },
+        `Kafka authentication failed: ${error.message}; circuit open, no row changes, probing with backoff`,
+      );
+      return;
+    }
     this.deps.log.warn(
       { err: error, reason: error.reason, topics },
       "Kafka is failing for reasons that are not the records': circuit open, no row changes, probing with backoff",

@@ -23,6 +23,12 @@ export const commonConfigSchema = z.object({
     .optional(),
   /** PEM file of the CA that signed the brokers' certificates (Strimzi: `<cluster>-cluster-ca-cert`). */
   KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  /**
+   * mTLS: PEM client certificate and its unencrypted private key (Strimzi KafkaUser with
+   * `authentication.type: tls`: keys `user.crt` and `user.key` of the user's Secret). Both or neither.
+   */
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
 });
 
 /**
@@ -33,25 +39,33 @@ export const commonConfigSchema = z.object({
  */
 export function withKafkaSecurityRules<S extends z.ZodType>(schema: S): S {
   const always = { when: () => true };
-  return schema
+  const keys = (c: unknown) => (c ?? {}) as Record<string, unknown>;
+  const sslOn = (c: unknown) => keys(c).KAFKA_SSL === true || keys(c).KAFKA_SSL === 'true';
+  let refined = schema
     .refine(
-      (c) => {
-        const k = (c ?? {}) as Record<string, unknown>;
-        return !k.KAFKA_SASL_MECHANISM || Boolean(k.KAFKA_SASL_USERNAME && k.KAFKA_SASL_PASSWORD);
-      },
+      (c) =>
+        !keys(c).KAFKA_SASL_MECHANISM || Boolean(keys(c).KAFKA_SASL_USERNAME && keys(c).KAFKA_SASL_PASSWORD),
       {
         ...always,
         message: 'KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
         path: ['KAFKA_SASL_MECHANISM'],
       },
     )
-    .refine(
-      (c) => {
-        const k = (c ?? {}) as Record<string, unknown>;
-        return !k.KAFKA_SSL_CA_FILE || k.KAFKA_SSL === true || k.KAFKA_SSL === 'true';
-      },
-      { ...always, message: 'KAFKA_SSL_CA_FILE needs KAFKA_SSL=true', path: ['KAFKA_SSL_CA_FILE'] },
-    ) as S;
+    .refine((c) => !keys(c).KAFKA_SSL_CERT_FILE === !keys(c).KAFKA_SSL_KEY_FILE, {
+      ...always,
+      message: 'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: the client certificate and its key',
+      path: ['KAFKA_SSL_CERT_FILE'],
+    });
+  // TLS stays explicit: a file without KAFKA_SSL=true is more likely a half-edited Secret than a wish
+  // for TLS. Refused here, it is named at start-up; a plaintext client of a TLS listener only times out.
+  for (const file of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE']) {
+    refined = refined.refine((c) => !keys(c)[file] || sslOn(c), {
+      ...always,
+      message: `${file} needs KAFKA_SSL=true`,
+      path: [file],
+    });
+  }
+  return refined as S;
 }
 
 const hasKafkaSecurityKeys = (schema: z.ZodType): boolean =>

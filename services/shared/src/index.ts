@@ -18,6 +18,8 @@ export { describeLag, explainStart } from './kafka/group-lag.js';
 export type { PartitionLag } from './kafka/group-lag.js';
 export { kafkaSecurityOptions } from './kafka/client-config.js';
 export type { KafkaSecurityConfig } from './kafka/client-config.js';
+export { kafkaSecurityFailure } from './kafka/security-failure.js';
+export type { KafkaSecurityFailure } from './kafka/security-failure.js';
 export { OutboxAdmin, OutboxAdminError } from './outbox/outbox-admin.js';
 export type {
   OutboxRowSummary,

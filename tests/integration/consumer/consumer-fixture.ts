@@ -52,14 +52,17 @@ export function productEvents(products: number, versions: number, topic: string)
 }
 
 /** A fresh database, topic, DLQ topic and group name; real consumer processes on demand. */
-export async function consumerFixture(options: { partitions?: number } = {}): Promise<ConsumerFixture> {
+export async function consumerFixture(
+  options: { partitions?: number; brokers?: string } = {},
+): Promise<ConsumerFixture> {
   const db = await createTestDatabase('consumer');
   await migrate(db.url);
   const sql = new pg.Pool({ connectionString: db.url, max: 4 });
   // An idle client ended by the server (e.g. DROP DATABASE … WITH (FORCE) at teardown) emits
   // 'error' on the pool; unhandled, it fails whichever test is running. Queries still fail normally.
   sql.on('error', () => undefined);
-  const brokers = infraEnv().kafkaBrokers;
+  // The fixture's own clients (topics, producer) use these; startConsumer's env may point elsewhere.
+  const brokers = options.brokers ?? infraEnv().kafkaBrokers;
   const topic = randomTopic('product.events');
   const dlq = `${topic}.dlq`;
   const group = randomGroup('product-consumer');

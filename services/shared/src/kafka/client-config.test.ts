@@ -53,6 +53,72 @@ describe('Kafka security keys of the common config', () => {
     expect(read).toEqual(['/etc/kafka-ca/ca.crt']);
   });
 
+  it('turn a client certificate and key into ssl.cert and ssl.key next to the CA (mTLS)', () => {
+    const files: Record<string, string> = {
+      '/etc/kafka-ca/ca.crt': '-----BEGIN CERTIFICATE-----ca',
+      '/etc/kafka-user/user.crt': '-----BEGIN CERTIFICATE-----user',
+      '/etc/kafka-user/user.key': '-----BEGIN PRIVATE KEY-----user',
+    };
+    const config = parseConfig(commonConfigSchema, {
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/etc/kafka-ca/ca.crt',
+      KAFKA_SSL_CERT_FILE: '/etc/kafka-user/user.crt',
+      KAFKA_SSL_KEY_FILE: '/etc/kafka-user/user.key',
+    });
+    expect(kafkaSecurityOptions(config, (path) => files[path]!)).toEqual({
+      ssl: {
+        ca: ['-----BEGIN CERTIFICATE-----ca'],
+        cert: '-----BEGIN CERTIFICATE-----user',
+        key: '-----BEGIN PRIVATE KEY-----user',
+      },
+    });
+    const withoutCa = { ...config, KAFKA_SSL_CA_FILE: undefined };
+    expect(kafkaSecurityOptions(withoutCa, (path) => files[path]!).ssl).toEqual({
+      cert: '-----BEGIN CERTIFICATE-----user',
+      key: '-----BEGIN PRIVATE KEY-----user',
+    });
+  });
+
+  it('reject a certificate without its key (and the reverse), and any file without KAFKA_SSL=true', () => {
+    expect(
+      issuesOf(commonConfigSchema, { ...base, KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: '/user.crt' }),
+    ).toEqual([
+      'KAFKA_SSL_CERT_FILE: KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: the client certificate and its key',
+    ]);
+    expect(
+      issuesOf(commonConfigSchema, { ...base, KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: '/user.key' }),
+    ).toHaveLength(1);
+    expect(
+      issuesOf(commonConfigSchema, {
+        ...base,
+        KAFKA_SSL: 'false',
+        KAFKA_SSL_CERT_FILE: '/user.crt',
+        KAFKA_SSL_KEY_FILE: '/user.key',
+      }),
+    ).toEqual([
+      'KAFKA_SSL_CERT_FILE: KAFKA_SSL_CERT_FILE needs KAFKA_SSL=true',
+      'KAFKA_SSL_KEY_FILE: KAFKA_SSL_KEY_FILE needs KAFKA_SSL=true',
+    ]);
+  });
+
+  it('name the key and the file when a PEM file is missing or is not PEM', () => {
+    const config = parseConfig(commonConfigSchema, {
+      ...base,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: '/nowhere/ca.crt',
+      KAFKA_SSL_CERT_FILE: '/etc/user.der',
+      KAFKA_SSL_KEY_FILE: '/etc/user.key',
+    });
+    expect(() => kafkaSecurityOptions(config)).toThrow(
+      /^invalid configuration: KAFKA_SSL_CA_FILE: cannot read \/nowhere\/ca\.crt: ENOENT/,
+    );
+    const read = (path: string) => (path === '/etc/user.der' ? '0\x82\x03' : '-----BEGIN X-----');
+    expect(() => kafkaSecurityOptions(config, read)).toThrow(
+      'invalid configuration: KAFKA_SSL_CERT_FILE: /etc/user.der holds no PEM block',
+    );
+  });
+
   it('reject a mechanism without username or password, next to any other bad key', () => {
     const issues = issuesOf(commonConfigSchema, {
       ...base,
