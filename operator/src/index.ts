@@ -23,7 +23,10 @@ export {
   FIELD_MANAGER,
 } from './kube/strimzi-topics.js';
 export { topicPortFor } from './kube/topic-ports.js';
-export { KafkaAdminPool } from './kafka/admin-pool.js';
+export { KafkaAdminPool, privateAdmin, targetKey } from './kafka/admin-pool.js';
+export type { AdminHandle, KafkaTarget, KafkaTargetSource } from './kafka/admin-pool.js';
+export { kafkaTargetOf } from './kafka/connection.js';
+export type { SecretReader } from './kafka/connection.js';
 export { planOffsetReset, parseIsoDuration } from './kafka/offset-plan.js';
 export type { PartitionPlan } from './kafka/offset-plan.js';
 export { createPipelineDeps } from './pipeline-deps.js';

@@ -7,6 +7,7 @@ import type { ProductPipeline } from './controllers/pipeline-types.js';
 import { RelayScalingController } from './controllers/relay-scaling-controller.js';
 import { OutboxBacklogReader } from './db/outbox-backlog.js';
 import { KafkaAdminPool } from './kafka/admin-pool.js';
+import { kafkaTargetOf } from './kafka/connection.js';
 import { ConsumerGroupAdmin } from './kafka/consumer-groups.js';
 import { Deployments } from './kube/deployments.js';
 import { ScaledObjectPause } from './kube/scaled-object-pause.js';
@@ -55,6 +56,8 @@ export function createPipelineDeps(
   const secrets = new Secrets(kubeConfig);
   const backlog = new OutboxBacklogReader();
   const keda = new KedaScaledObjects(kubeConfig);
+  // Every operator Kafka client of a pipeline connects as its spec.kafka says (TLS, SCRAM or mTLS).
+  const kafkaTarget = (pipeline: ProductPipeline) => kafkaTargetOf(pipeline, secrets);
   const pipelineLabel = (p: ProductPipeline) => `${p.metadata.namespace}/${p.metadata.name}`;
   const relay = new RelayScalingController({
     deployments,
@@ -79,11 +82,11 @@ export function createPipelineDeps(
   return {
     deps: {
       pipelines,
-      topics: topicPortFor(kubeConfig, { kafka }),
+      topics: topicPortFor(kubeConfig, { kafka, target: kafkaTarget }),
       relay,
       consumers: {
         groups: (pipeline) =>
-          leaderOnlyCommits(new ConsumerGroupAdmin(kafka.handle(pipeline.spec.kafka.bootstrapServers))),
+          leaderOnlyCommits(new ConsumerGroupAdmin(kafka.handle(() => kafkaTarget(pipeline)))),
         deployments,
         scaledObjects: new ScaledObjectPause(kubeConfig),
         recordEvent: (...args) => pipelines.recordEvent(...args),

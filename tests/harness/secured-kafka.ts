@@ -9,8 +9,8 @@ import type { PrivateKafka } from './private-kafka.js';
 const run = promisify(execFile);
 
 /** The SCRAM users the secured broker knows; each client under test logs in as its own. */
-export type ScramUser = 'relay' | 'consumer' | 'cli' | 'api';
-const USERS: ScramUser[] = ['relay', 'consumer', 'cli', 'api'];
+export type ScramUser = 'relay' | 'consumer' | 'cli' | 'api' | 'operator';
+const USERS: ScramUser[] = ['relay', 'consumer', 'cli', 'api', 'operator'];
 
 export interface SecuredKafka extends PrivateKafka {
   /** SASL_SSL listener: TLS with the test CA's broker certificate, SCRAM-SHA-512 logins. */

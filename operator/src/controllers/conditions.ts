@@ -8,6 +8,10 @@ export const Reason = {
   Paused: 'Paused',
   InvalidSpec: 'InvalidSpec',
   KafkaUnavailable: 'KafkaUnavailable',
+  /** Kafka refused the login or the TLS handshake (credentials, CA, client certificate): retried with backoff. */
+  KafkaAuthenticationFailed: 'KafkaAuthenticationFailed',
+  /** A Secret (or key) spec.kafka.tls / spec.kafka.authentication names is missing or holds no PEM. */
+  KafkaCredentialsMissing: 'KafkaCredentialsMissing',
   KubernetesUnavailable: 'KubernetesUnavailable',
   Forbidden: 'Forbidden',
   PauseAnnotation: 'PauseAnnotation',

@@ -19,6 +19,12 @@ export const invalidSpec = (message: string): ReconcileError =>
   new ReconcileError(Reason.InvalidSpec, message, true);
 export const kafkaUnavailable = (message: string, cause?: unknown): ReconcileError =>
   new ReconcileError(Reason.KafkaUnavailable, message, false, { cause });
+/** Retried (a Secret can appear later: Strimzi's User Operator writes a KafkaUser's after the fact). */
+export const kafkaCredentialsMissing = (message: string): ReconcileError =>
+  new ReconcileError(Reason.KafkaCredentialsMissing, message, false);
+/** Retried: a rotated Secret fixes it without a spec change; the admin pool spaces the logins out. */
+export const kafkaAuthenticationFailed = (message: string, cause?: unknown): ReconcileError =>
+  new ReconcileError(Reason.KafkaAuthenticationFailed, message, false, { cause });
 export const partitionDecrease = (message: string): ReconcileError =>
   new ReconcileError(Reason.PartitionDecreaseRefused, message, true);
 
@@ -68,6 +74,7 @@ export function reasonForError(err: unknown, fallback: string): string {
     return Reason.KubernetesUnavailable;
   }
   if (isFailedFetch(err)) return Reason.KubernetesUnavailable;
+  if (e?.name === 'KafkaJSSASLAuthenticationError') return Reason.KafkaAuthenticationFailed;
   if (typeof e?.name === 'string' && e.name.startsWith('KafkaJS')) return Reason.KafkaUnavailable;
   return fallback;
 }

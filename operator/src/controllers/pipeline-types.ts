@@ -7,11 +7,36 @@ export interface TopicSpec {
   deletionPolicy?: 'Retain' | 'Delete';
 }
 
+/** A key of a Secret in the pipeline's namespace; `key` has a CRD default. */
+export interface SecretKeyRef {
+  name: string;
+  key?: string;
+}
+
+/** TLS to the brokers: present means on; without caSecretRef the system's CAs are trusted. */
+export interface KafkaTlsSpec {
+  /** Strimzi's `<cluster>-cluster-ca-cert` has the CA under `ca.crt` (the default key). */
+  caSecretRef?: SecretKeyRef;
+}
+
+/** Who the operator is to Kafka, from Secrets shaped like a Strimzi KafkaUser's. */
+export interface KafkaAuthenticationSpec {
+  type: 'scram-sha-512' | 'tls';
+  /** scram-sha-512: the SCRAM user; tls: optional, only named in messages. */
+  username?: string;
+  /** scram-sha-512: the user's Secret and its key (default `password`). */
+  passwordSecretRef?: SecretKeyRef;
+  /** tls: the user's Secret with `user.crt` and `user.key`. */
+  certificateSecretRef?: { name: string };
+}
+
 export interface ProductPipelineSpec {
   kafka: {
     clusterRef?: { name: string; namespace?: string };
     bootstrapServers: string;
     topicManagement?: 'Strimzi' | 'Direct';
+    tls?: KafkaTlsSpec;
+    authentication?: KafkaAuthenticationSpec;
   };
   topics: TopicSpec[];
   relay?: RelaySpec;

@@ -16,6 +16,14 @@ export class Secrets {
 
   /** @throws SecretUnavailableError when the secret or the key is missing. */
   async value(namespace: string, name: string, key: string): Promise<string> {
+    return (await this.values(namespace, name, [key]))[key]!;
+  }
+
+  /**
+   * Several keys of one Secret (one GET), decoded: a Strimzi KafkaUser Secret's user.crt and user.key.
+   * @throws SecretUnavailableError when the secret or any of the keys is missing.
+   */
+  async values(namespace: string, name: string, keys: string[]): Promise<Record<string, string>> {
     let data: Record<string, string> | undefined;
     try {
       data = (await this.core.readNamespacedSecret({ namespace, name })).data;
@@ -24,9 +32,13 @@ export class Secrets {
         throw new SecretUnavailableError(`secret ${namespace}/${name} not found`);
       throw err;
     }
-    const encoded = data?.[key];
-    if (encoded === undefined)
-      throw new SecretUnavailableError(`secret ${namespace}/${name} has no key ${key}`);
-    return Buffer.from(encoded, 'base64').toString('utf8');
+    const out: Record<string, string> = {};
+    for (const key of keys) {
+      const encoded = data?.[key];
+      if (encoded === undefined)
+        throw new SecretUnavailableError(`secret ${namespace}/${name} has no key ${key}`);
+      out[key] = Buffer.from(encoded, 'base64').toString('utf8');
+    }
+    return out;
   }
 }

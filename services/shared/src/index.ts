@@ -16,10 +16,14 @@ export { runWorkerProcess } from './worker-process.js';
 export type { WorkerProcess } from './worker-process.js';
 export { describeLag, explainStart } from './kafka/group-lag.js';
 export type { PartitionLag } from './kafka/group-lag.js';
-export { kafkaSecurityOptions } from './kafka/client-config.js';
-export type { KafkaSecurityConfig } from './kafka/client-config.js';
-export { kafkaSecurityFailure } from './kafka/security-failure.js';
-export type { KafkaSecurityFailure } from './kafka/security-failure.js';
+export { holdsPem, kafkaSecurityFromMaterial, kafkaSecurityOptions } from './kafka/client-config.js';
+export type {
+  KafkaSaslMechanism,
+  KafkaSecurityConfig,
+  KafkaSecurityMaterial,
+} from './kafka/client-config.js';
+export { envSecuritySources, kafkaSecurityFailure } from './kafka/security-failure.js';
+export type { KafkaSecurityFailure, KafkaSecuritySources } from './kafka/security-failure.js';
 export { OutboxAdmin, OutboxAdminError } from './outbox/outbox-admin.js';
 export type {
   OutboxRowSummary,

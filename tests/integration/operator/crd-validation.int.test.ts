@@ -71,6 +71,39 @@ describe('the ProductPipeline CRD, served by the real kube-apiserver', () => {
     expect(await refused(reset({}))).toMatch(/needs exactly one target/);
   });
 
+  it('takes kafka.tls and kafka.authentication in the Strimzi Secret shapes, defaulting the keys', async () => {
+    const created = (await create(
+      pipeline('secured', {
+        kafka: {
+          bootstrapServers: 'my-cluster-kafka-bootstrap:9093',
+          topicManagement: 'Direct',
+          tls: { caSecretRef: { name: 'my-cluster-cluster-ca-cert' } },
+          authentication: { type: 'scram-sha-512', username: 'op', passwordSecretRef: { name: 'op' } },
+        },
+      }),
+    )) as { spec: { kafka: { tls: object; authentication: object } } };
+    expect(created.spec.kafka.tls).toEqual({
+      caSecretRef: { name: 'my-cluster-cluster-ca-cert', key: 'ca.crt' },
+    });
+    expect(created.spec.kafka.authentication).toMatchObject({
+      passwordSecretRef: { name: 'op', key: 'password' },
+    });
+  });
+
+  it('refuses authentication without the Secret its type needs, and tls authentication without tls', async () => {
+    const kafka = (extra: object) =>
+      pipeline('bad-auth', { kafka: { bootstrapServers: 'k:9093', topicManagement: 'Direct', ...extra } });
+    expect(await refused(kafka({ authentication: { type: 'scram-sha-512', username: 'op' } }))).toMatch(
+      /scram-sha-512 needs username and passwordSecretRef/,
+    );
+    expect(await refused(kafka({ tls: {}, authentication: { type: 'tls' } }))).toMatch(
+      /tls needs certificateSecretRef/,
+    );
+    expect(
+      await refused(kafka({ authentication: { type: 'tls', certificateSecretRef: { name: 'op' } } })),
+    ).toMatch(/authentication type tls needs kafka.tls/);
+  });
+
   it('refuses topic names Kafka would refuse', async () => {
     expect(
       await refused(pipeline('bad-topic', { topics: [{ name: 'orders/2026', partitions: 1 }] })),

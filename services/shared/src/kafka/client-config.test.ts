@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, commonConfigSchema, parseConfig } from '../config.js';
-import { kafkaSecurityOptions } from './client-config.js';
+import { holdsPem, kafkaSecurityFromMaterial, kafkaSecurityOptions } from './client-config.js';
 
 const base = { DATABASE_URL: 'postgres://app@db:5432/shop', KAFKA_BROKERS: 'kafka:9092' };
 const issuesOf = (schema: z.ZodType, env: Record<string, string>): string[] => {
@@ -167,5 +167,29 @@ describe('Kafka security keys of the common config', () => {
 
   it('throw when handed a mechanism without credentials directly', () => {
     expect(() => kafkaSecurityOptions({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
+  });
+});
+
+describe('kafkaSecurityFromMaterial (the one builder, also for PEMs read from Secrets)', () => {
+  it('builds the same options from PEM texts as kafkaSecurityOptions does from files', () => {
+    const material = {
+      tls: true,
+      ca: '-----BEGIN CERTIFICATE-----ca',
+      sasl: { mechanism: 'scram-sha-512' as const, username: 'operator', password: 'secret' },
+    };
+    expect(kafkaSecurityFromMaterial(material)).toEqual({
+      ssl: { ca: ['-----BEGIN CERTIFICATE-----ca'] },
+      sasl: { mechanism: 'scram-sha-512', username: 'operator', password: 'secret' },
+    });
+    expect(kafkaSecurityFromMaterial({ tls: true })).toEqual({ ssl: true });
+    expect(kafkaSecurityFromMaterial({})).toEqual({});
+    expect(() => kafkaSecurityFromMaterial({ tls: true, cert: '-----BEGIN CERTIFICATE-----' })).toThrow(
+      /certificate and its key go together/,
+    );
+  });
+
+  it('recognises a PEM block', () => {
+    expect(holdsPem('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')).toBe(true);
+    expect(holdsPem('MIIBszCCAVmgAwIBAgIU')).toBe(false);
   });
 });

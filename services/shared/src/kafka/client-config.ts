@@ -31,49 +31,51 @@ function readPem(key: PemKey, path: string, readFile: (path: string) => string):
   } catch (err) {
     throw new ConfigError([`${key}: cannot read ${path}: ${(err as Error).message}`]);
   }
-  if (!text.includes('-----BEGIN ')) throw new ConfigError([`${key}: ${path} holds no PEM block`]);
+  if (!holdsPem(text)) throw new ConfigError([`${key}: ${path} holds no PEM block`]);
   return text;
 }
 
+/** The SASL mechanisms the clients speak (kafkajs' names). */
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
 /**
- * The kafkajs `ssl` and `sasl` options for a parsed config; spread them into `new Kafka({...})`
- * next to the client's own options. Without any security keys it returns `{}`, a plaintext client.
- * The relay, the consumer, the API and the CLI all build their clients through it, so one set of
- * keys means the same connection everywhere. `readFile` is injected so tests need no files on disk.
- * @throws Error when a mechanism has no username or password (the config schema rejects that first).
- * @throws ConfigError when a PEM file cannot be read or holds no PEM block.
+ * What a Kafka connection is secured with, as PEM texts and a login: what the services read from
+ * files (KAFKA_SSL_*_FILE) and the operator from Secrets (spec.kafka.tls, spec.kafka.authentication).
  */
-export function kafkaSecurityOptions(
-  config: KafkaSecurityConfig,
-  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+export interface KafkaSecurityMaterial {
+  /** TLS on; without `ca`, Node's default trust (public CAs) decides. */
+  tls?: boolean;
+  /** PEM: the CA that signed the brokers' certificates. */
+  ca?: string;
+  /** PEM: the client certificate and its key (mTLS); they go together. */
+  cert?: string;
+  key?: string;
+  sasl?: { mechanism: KafkaSaslMechanism; username: string; password: string };
+}
+
+/** Whether `text` holds a PEM block (a certificate or key rather than DER or a wrong Secret key). */
+export const holdsPem = (text: string): boolean => text.includes('-----BEGIN ');
+
+/**
+ * The one builder of kafkajs `ssl` and `sasl` options: from PEM texts and a login, however they
+ * were obtained. Nothing (no tls, no sasl) is `{}`, a plaintext client.
+ * @throws Error when a certificate comes without its key or the other way round.
+ */
+export function kafkaSecurityFromMaterial(
+  material: KafkaSecurityMaterial,
 ): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const options: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
-  if (config.KAFKA_SSL) {
-    const { KAFKA_SSL_CA_FILE: caFile, KAFKA_SSL_CERT_FILE: certFile, KAFKA_SSL_KEY_FILE: keyFile } = config;
-    if (Boolean(certFile) !== Boolean(keyFile)) {
-      throw new Error(
-        'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: the client certificate and its key',
-      );
-    }
-    const tls = {
-      ...(caFile ? { ca: [readPem('KAFKA_SSL_CA_FILE', caFile, readFile)] } : {}),
-      ...(certFile && keyFile
-        ? {
-            cert: readPem('KAFKA_SSL_CERT_FILE', certFile, readFile),
-            key: readPem('KAFKA_SSL_KEY_FILE', keyFile, readFile),
-          }
-        : {}),
-    };
+  if (material.tls) {
+    const { ca, cert, key } = material;
+    if (Boolean(cert) !== Boolean(key))
+      throw new Error('a client certificate and its key go together (mTLS): one of them is missing');
+    const tls = { ...(ca ? { ca: [ca] } : {}), ...(cert && key ? { cert, key } : {}) };
     // `true` keeps Node's default trust (public CAs) for a cluster with a publicly signed certificate.
     options.ssl = Object.keys(tls).length > 0 ? tls : true;
   }
-  const mechanism = config.KAFKA_SASL_MECHANISM;
-  if (mechanism) {
-    const username = config.KAFKA_SASL_USERNAME;
-    const password = config.KAFKA_SASL_PASSWORD;
-    if (!username || !password) {
-      throw new Error('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
-    }
+  const { sasl } = material;
+  if (sasl) {
+    const { mechanism, username, password } = sasl;
     // One literal per mechanism: kafkajs types SASL options as a union discriminated by it.
     options.sasl =
       mechanism === 'plain'
@@ -83,4 +85,44 @@ export function kafkaSecurityOptions(
           : { mechanism, username, password };
   }
   return options;
+}
+
+/**
+ * The kafkajs `ssl` and `sasl` options for a parsed config; spread them into `new Kafka({...})`
+ * next to the client's own options. Without any security keys it returns `{}`, a plaintext client.
+ * The relay, the consumer, the API and the CLI all build their clients through it (and it through
+ * kafkaSecurityFromMaterial, as the operator does), so one set of keys means the same connection
+ * everywhere. `readFile` is injected so tests need no files on disk.
+ * @throws Error when a mechanism has no username or password (the config schema rejects that first).
+ * @throws ConfigError when a PEM file cannot be read or holds no PEM block.
+ */
+export function kafkaSecurityOptions(
+  config: KafkaSecurityConfig,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const material: KafkaSecurityMaterial = {};
+  if (config.KAFKA_SSL) {
+    const { KAFKA_SSL_CA_FILE: caFile, KAFKA_SSL_CERT_FILE: certFile, KAFKA_SSL_KEY_FILE: keyFile } = config;
+    if (Boolean(certFile) !== Boolean(keyFile)) {
+      throw new Error(
+        'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: the client certificate and its key',
+      );
+    }
+    material.tls = true;
+    if (caFile) material.ca = readPem('KAFKA_SSL_CA_FILE', caFile, readFile);
+    if (certFile && keyFile) {
+      material.cert = readPem('KAFKA_SSL_CERT_FILE', certFile, readFile);
+      material.key = readPem('KAFKA_SSL_KEY_FILE', keyFile, readFile);
+    }
+  }
+  const mechanism = config.KAFKA_SASL_MECHANISM;
+  if (mechanism) {
+    const username = config.KAFKA_SASL_USERNAME;
+    const password = config.KAFKA_SASL_PASSWORD;
+    if (!username || !password) {
+      throw new Error('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+    }
+    material.sasl = { mechanism, username, password };
+  }
+  return kafkaSecurityFromMaterial(material);
 }

@@ -74,6 +74,27 @@ describe('kafkaSecurityFailure', () => {
     );
   });
 
+  it('names the settings where `sources` says they come from (the operator: Secrets and spec fields)', () => {
+    const sources = {
+      credentials: 'the password in secret shop/relay (key password)',
+      ca: { name: 'secret shop/cluster-ca-cert', detail: 'key ca.crt' },
+      caHint: 'spec.kafka.tls.caSecretRef',
+      clientCertificateHint: 'spec.kafka.authentication',
+    };
+    expect(kafkaSecurityFailure(saslRefused, scram, brokers, sources)?.message).toMatch(
+      /for user 'shop-relay'\): check the password in secret shop\/relay \(key password\)$/,
+    );
+    expect(
+      kafkaSecurityFailure(connectionError('SELF_SIGNED_CERT_IN_CHAIN'), scram, brokers, sources)?.message,
+    ).toMatch(
+      /not signed by the CA in secret shop\/cluster-ca-cert \(key ca\.crt; SELF_SIGNED_CERT_IN_CHAIN\)$/,
+    );
+    const alert = connectionError('ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_REQUIRED');
+    expect(kafkaSecurityFailure(alert, {}, brokers, sources)?.message).toMatch(
+      /requires a client certificate .*: set spec\.kafka\.authentication$/,
+    );
+  });
+
   it('leaves every other failure to its caller', () => {
     expect(kafkaSecurityFailure(connectionError('ECONNREFUSED'), scram, brokers)).toBeUndefined();
     expect(kafkaSecurityFailure(new Error('boom'), scram, brokers)).toBeUndefined();

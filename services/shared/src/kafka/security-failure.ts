@@ -10,6 +10,40 @@ export interface KafkaSecurityFailure {
   message: string;
 }
 
+/**
+ * Where the settings a refusal is about come from, so its sentence names what to fix: the services'
+ * environment keys by default (envSecuritySources), the pipeline's Secrets in the operator.
+ */
+export interface KafkaSecuritySources {
+  /** What holds the SASL username and password: "check <credentials>". */
+  credentials: string;
+  /** The configured CA (`detail`: its file or Secret key), if any: "the CA in <name> (<detail>; code)". */
+  ca?: { name: string; detail: string };
+  /** What to set when no CA is configured: "set <caHint>". */
+  caHint: string;
+  /** The configured client certificate, if any. */
+  clientCertificate?: { name: string; detail: string };
+  /** What to set when no client certificate is configured. */
+  clientCertificateHint: string;
+}
+
+/** The sources of the services' keys (KAFKA_SASL_*, KAFKA_SSL_*_FILE). */
+export function envSecuritySources(
+  config: Pick<KafkaSecurityConfig, 'KAFKA_SSL_CA_FILE' | 'KAFKA_SSL_CERT_FILE'>,
+): KafkaSecuritySources {
+  return {
+    credentials: 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    ...(config.KAFKA_SSL_CA_FILE
+      ? { ca: { name: 'KAFKA_SSL_CA_FILE', detail: config.KAFKA_SSL_CA_FILE } }
+      : {}),
+    caHint: "KAFKA_SSL_CA_FILE to the CA that signed the brokers' certificates",
+    ...(config.KAFKA_SSL_CERT_FILE
+      ? { clientCertificate: { name: 'KAFKA_SSL_CERT_FILE', detail: config.KAFKA_SSL_CERT_FILE } }
+      : {}),
+    clientCertificateHint: 'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE',
+  };
+}
+
 /** Node's verification codes for "the chain does not end at a CA we trust". */
 const untrustedCodes = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -44,12 +78,14 @@ function* chain(err: unknown): Generator<ErrorLink> {
 /**
  * Recognises a kafkajs failure as an authentication or TLS-trust refusal and says so in one sentence;
  * `undefined` for anything else (broker down, timeouts, protocol errors), which callers report as
- * they did before. The sentence never contains the password.
+ * they did before. The sentence never contains the password. `sources` names where the settings
+ * come from (default: the environment keys of `config`).
  */
 export function kafkaSecurityFailure(
   err: unknown,
   config: KafkaSecurityConfig,
   brokers: string[],
+  sources: KafkaSecuritySources = envSecuritySources(config),
 ): KafkaSecurityFailure | undefined {
   const at = `Kafka at ${brokers.join(',')}`;
   for (const e of chain(err)) {
@@ -58,16 +94,16 @@ export function kafkaSecurityFailure(
       const user = config.KAFKA_SASL_USERNAME ?? '(none)';
       return {
         kind: 'authentication',
-        message: `${at} refused the credentials (SASL ${mechanism} authentication failed for user '${user}'): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+        message: `${at} refused the credentials (SASL ${mechanism} authentication failed for user '${user}'): check ${sources.credentials}`,
       };
     }
     const code = typeof e.code === 'string' ? e.code : '';
     if (untrustedCodes.has(code)) {
       return {
         kind: 'server-certificate',
-        message: config.KAFKA_SSL_CA_FILE
-          ? `${at} presented a certificate not signed by the CA in KAFKA_SSL_CA_FILE (${config.KAFKA_SSL_CA_FILE}; ${code})`
-          : `${at} presented a certificate not signed by a CA this process trusts (${code}): set KAFKA_SSL_CA_FILE to the CA that signed the brokers' certificates`,
+        message: sources.ca
+          ? `${at} presented a certificate not signed by the CA in ${sources.ca.name} (${sources.ca.detail}; ${code})`
+          : `${at} presented a certificate not signed by a CA this process trusts (${code}): set ${sources.caHint}`,
       };
     }
     if (expiredCodes.has(code)) {
@@ -85,9 +121,9 @@ export function kafkaSecurityFailure(
     if (clientCertificateAlert.test(code)) {
       return {
         kind: 'client-certificate',
-        message: config.KAFKA_SSL_CERT_FILE
-          ? `${at} refused the client certificate in KAFKA_SSL_CERT_FILE (${config.KAFKA_SSL_CERT_FILE}; ${code})`
-          : `${at} requires a client certificate (${code}): set KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE`,
+        message: sources.clientCertificate
+          ? `${at} refused the client certificate in ${sources.clientCertificate.name} (${sources.clientCertificate.detail}; ${code})`
+          : `${at} requires a client certificate (${code}): set ${sources.clientCertificateHint}`,
       };
     }
   }
