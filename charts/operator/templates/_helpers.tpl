@@ -29,12 +29,21 @@ app.kubernetes.io/name: {{ include "operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- define "operator.labels" -}}
-helm.sh/chart: {{ include "operator.chart" . }}
+{{/*
+The pod template's labels: no helm.sh/chart or app.kubernetes.io/version, which change with
+every chart release and would restart every pod even when nothing else changed.
+*/}}
+{{- define "operator.podLabels" -}}
 {{ include "operator.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
 app.kubernetes.io/component: operator
 app.kubernetes.io/part-of: shopstream
+{{- end }}
+
+{{/* The labels of every object (the pod templates: operator.podLabels). */}}
+{{- define "operator.labels" -}}
+helm.sh/chart: {{ include "operator.chart" . }}
+{{ include "operator.podLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
@@ -46,8 +55,58 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* This chart's image (operator.imageRef). */}}
 {{- define "operator.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- include "operator.imageRef" (dict "image" .Values.image "global" .Values.global "appVersion" .Chart.AppVersion) }}
+{{- end }}
+
+{{/* The pod spec's imagePullSecrets: global.imagePullSecrets and imagePullSecrets. */}}
+{{- define "operator.imagePullSecrets" -}}
+{{- include "operator.pullSecretsField" (dict "global" .Values.global "secrets" .Values.imagePullSecrets) }}
+{{- end }}
+
+{{/*
+An image reference, the same in every shopstream chart (a copy in each: a library chart would need
+`helm dependency build` for every component chart; component-charts.int.test.ts compares them):
+[registry/]repository, then @digest when the image has one (the tag is then left out: the digest
+alone names the image, as in Bitnami charts), else :tag (empty: appVersion).
+The registry is global.imageRegistry, else image.registry; with neither, the repository as written.
+(dict "image" <image values> "global" <.Values.global> "appVersion" <.Chart.AppVersion>)
+*/}}
+{{- define "operator.imageRef" -}}
+{{- $global := .global | default dict }}
+{{- $registry := $global.imageRegistry | default .image.registry | default "" | trimSuffix "/" }}
+{{- $repository := .image.repository }}
+{{- if and $registry (regexMatch "^([^/]*[.:][^/]*|localhost)/" $repository) }}
+{{- fail (printf "image.repository %q starts with a registry host, and %q would be prepended: put the host in image.registry" $repository $registry) }}
+{{- end }}
+{{- $ref := ternary (printf "%s/%s" $registry $repository) $repository (ne $registry "") }}
+{{- if .image.digest }}
+{{- printf "%s@%s" $ref .image.digest }}
+{{- else }}
+{{- printf "%s:%s" $ref (.image.tag | default .appVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+An imagePullSecrets field (or nothing): global.imagePullSecrets, then the chart's own, each a
+Secret name or a {name: ...} reference, without repeats.
+(dict "global" <.Values.global> "secrets" <the chart's list>)
+*/}}
+{{- define "operator.pullSecretsField" -}}
+{{- $global := .global | default dict }}
+{{- $names := list }}
+{{- range concat ($global.imagePullSecrets | default list) (.secrets | default list) }}
+{{- $name := . }}
+{{- if kindIs "map" . }}{{ $name = .name }}{{ end }}
+{{- if and $name (not (has $name $names)) }}{{ $names = append $names $name }}{{ end }}
+{{- end }}
+{{- if $names -}}
+imagePullSecrets:
+{{- range $names }}
+  - name: {{ . | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -69,7 +128,8 @@ or in watchNamespace by a Role.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
-# The outbox database URL named by spec.relay.databaseSecretRef.
+# The outbox database URL named by spec.relay.databaseSecretRef; the Kafka CA, SCRAM password or
+# client certificate named by spec.kafka.tls and spec.kafka.authentication.
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get]

@@ -29,12 +29,21 @@ app.kubernetes.io/name: {{ include "relay.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- define "relay.labels" -}}
-helm.sh/chart: {{ include "relay.chart" . }}
+{{/*
+The pod template's labels: no helm.sh/chart or app.kubernetes.io/version, which change with
+every chart release and would restart every pod even when nothing else changed.
+*/}}
+{{- define "relay.podLabels" -}}
 {{ include "relay.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
 app.kubernetes.io/component: relay
 app.kubernetes.io/part-of: shopstream
+{{- end }}
+
+{{/* The labels of every object (the pod templates: relay.podLabels). */}}
+{{- define "relay.labels" -}}
+helm.sh/chart: {{ include "relay.chart" . }}
+{{ include "relay.podLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
@@ -46,8 +55,58 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* This chart's image (relay.imageRef). */}}
 {{- define "relay.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- include "relay.imageRef" (dict "image" .Values.image "global" .Values.global "appVersion" .Chart.AppVersion) }}
+{{- end }}
+
+{{/* The pod spec's imagePullSecrets: global.imagePullSecrets and imagePullSecrets. */}}
+{{- define "relay.imagePullSecrets" -}}
+{{- include "relay.pullSecretsField" (dict "global" .Values.global "secrets" .Values.imagePullSecrets) }}
+{{- end }}
+
+{{/*
+An image reference, the same in every shopstream chart (a copy in each: a library chart would need
+`helm dependency build` for every component chart; component-charts.int.test.ts compares them):
+[registry/]repository, then @digest when the image has one (the tag is then left out: the digest
+alone names the image, as in Bitnami charts), else :tag (empty: appVersion).
+The registry is global.imageRegistry, else image.registry; with neither, the repository as written.
+(dict "image" <image values> "global" <.Values.global> "appVersion" <.Chart.AppVersion>)
+*/}}
+{{- define "relay.imageRef" -}}
+{{- $global := .global | default dict }}
+{{- $registry := $global.imageRegistry | default .image.registry | default "" | trimSuffix "/" }}
+{{- $repository := .image.repository }}
+{{- if and $registry (regexMatch "^([^/]*[.:][^/]*|localhost)/" $repository) }}
+{{- fail (printf "image.repository %q starts with a registry host, and %q would be prepended: put the host in image.registry" $repository $registry) }}
+{{- end }}
+{{- $ref := ternary (printf "%s/%s" $registry $repository) $repository (ne $registry "") }}
+{{- if .image.digest }}
+{{- printf "%s@%s" $ref .image.digest }}
+{{- else }}
+{{- printf "%s:%s" $ref (.image.tag | default .appVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+An imagePullSecrets field (or nothing): global.imagePullSecrets, then the chart's own, each a
+Secret name or a {name: ...} reference, without repeats.
+(dict "global" <.Values.global> "secrets" <the chart's list>)
+*/}}
+{{- define "relay.pullSecretsField" -}}
+{{- $global := .global | default dict }}
+{{- $names := list }}
+{{- range concat ($global.imagePullSecrets | default list) (.secrets | default list) }}
+{{- $name := . }}
+{{- if kindIs "map" . }}{{ $name = .name }}{{ end }}
+{{- if and $name (not (has $name $names)) }}{{ $names = append $names $name }}{{ end }}
+{{- end }}
+{{- if $names -}}
+imagePullSecrets:
+{{- range $names }}
+  - name: {{ . | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -9,12 +9,21 @@
 {{- end }}
 {{- end }}
 
-{{- define "shopstream.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{/*
+The labels of this chart's pod templates: no helm.sh/chart or app.kubernetes.io/version, which
+change with every chart release and would replace pods even when nothing else changed.
+*/}}
+{{- define "shopstream.podLabels" -}}
 app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/part-of: shopstream
+{{- end }}
+
+{{/* The labels of every object (pod templates: shopstream.podLabels). */}}
+{{- define "shopstream.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "shopstream.podLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
@@ -69,12 +78,71 @@ components' default kafka.brokers (shop-kafka-kafka-bootstrap.kafka:9092) look f
 {{- end }}
 
 {{/*
-The image of the pipeline deletion hook: the operator's (it holds delete-pipelines.js), from
-pipeline.deletionHook.image, else operator.image, else the operator chart's default.
+The image of the pipeline deletion hook: the operator's (it holds delete-pipelines.js). Each of
+registry, repository, tag and digest is pipeline.deletionHook.image's when set, else operator.image's
+(else the operator chart's default, when the operator is not part of this release). A hook
+repository or tag of its own drops the operator's digest: that digest names the operator image.
+global.imageRegistry replaces either registry, as for every component.
 */}}
 {{- define "shopstream.deletionHookImage" -}}
 {{- $hook := .Values.pipeline.deletionHook.image }}
-{{- $operator := (.Values.operator.image | default dict) }}
-{{- $repository := $hook.repository | default $operator.repository | default "ghcr.io/shopstream/operator" }}
-{{- printf "%s:%s" $repository ($hook.tag | default $operator.tag | default .Chart.AppVersion) }}
+{{- $operator := .Values.operator.image | default dict }}
+{{- $image := dict }}
+{{- range $key, $default := dict "registry" "ghcr.io" "repository" "shopstream/operator" "tag" "" "digest" "" }}
+{{- $_ := set $image $key (ternary (index $operator $key) $default (hasKey $operator $key)) }}
+{{- end }}
+{{- if or $hook.repository $hook.tag }}{{ $_ := set $image "digest" "" }}{{ end }}
+{{- range $key := list "registry" "repository" "tag" "digest" }}
+{{- with index $hook $key }}{{ $_ := set $image $key . }}{{ end }}
+{{- end }}
+{{- include "shopstream.imageRef" (dict "image" $image "global" .Values.global "appVersion" .Chart.AppVersion) }}
+{{- end }}
+
+{{/* The hook pod's imagePullSecrets: global.imagePullSecrets and operator.imagePullSecrets. */}}
+{{- define "shopstream.deletionHookPullSecrets" -}}
+{{- include "shopstream.pullSecretsField" (dict "global" .Values.global "secrets" .Values.operator.imagePullSecrets) }}
+{{- end }}
+
+{{/*
+An image reference, the same in every shopstream chart (a copy in each: a library chart would need
+`helm dependency build` for every component chart; component-charts.int.test.ts compares them):
+[registry/]repository, then @digest when the image has one (the tag is then left out: the digest
+alone names the image, as in Bitnami charts), else :tag (empty: appVersion).
+The registry is global.imageRegistry, else image.registry; with neither, the repository as written.
+(dict "image" <image values> "global" <.Values.global> "appVersion" <.Chart.AppVersion>)
+*/}}
+{{- define "shopstream.imageRef" -}}
+{{- $global := .global | default dict }}
+{{- $registry := $global.imageRegistry | default .image.registry | default "" | trimSuffix "/" }}
+{{- $repository := .image.repository }}
+{{- if and $registry (regexMatch "^([^/]*[.:][^/]*|localhost)/" $repository) }}
+{{- fail (printf "image.repository %q starts with a registry host, and %q would be prepended: put the host in image.registry" $repository $registry) }}
+{{- end }}
+{{- $ref := ternary (printf "%s/%s" $registry $repository) $repository (ne $registry "") }}
+{{- if .image.digest }}
+{{- printf "%s@%s" $ref .image.digest }}
+{{- else }}
+{{- printf "%s:%s" $ref (.image.tag | default .appVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+An imagePullSecrets field (or nothing): global.imagePullSecrets, then the chart's own, each a
+Secret name or a {name: ...} reference, without repeats.
+(dict "global" <.Values.global> "secrets" <the chart's list>)
+*/}}
+{{- define "shopstream.pullSecretsField" -}}
+{{- $global := .global | default dict }}
+{{- $names := list }}
+{{- range concat ($global.imagePullSecrets | default list) (.secrets | default list) }}
+{{- $name := . }}
+{{- if kindIs "map" . }}{{ $name = .name }}{{ end }}
+{{- if and $name (not (has $name $names)) }}{{ $names = append $names $name }}{{ end }}
+{{- end }}
+{{- if $names -}}
+imagePullSecrets:
+{{- range $names }}
+  - name: {{ . | quote }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -1,4 +1,8 @@
-import type { V1Container, V1PodSpec, V1Probe } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { V1Container, V1PodSpec, V1PodTemplateSpec, V1Probe } from '@kubernetes/client-node';
 import { loadConfig as loadApiConfig } from '@shopstream/api';
 import { loadConfig as loadConsumerConfig } from '@shopstream/consumer';
 import { loadConfig as loadRelayConfig } from '@shopstream/relay';
@@ -360,5 +364,176 @@ describe('the api chart migration hook', () => {
       key: 'secret',
     });
     expect(env.find((e) => e.name === 'JWT_JWKS_URL')).toBeUndefined();
+  });
+});
+
+/** The pod templates of a render: every Deployment's and Job's (hooks included). */
+function podTemplates(objects: KubeObject[]): { where: string; template: V1PodTemplateSpec }[] {
+  return objects
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'Job')
+    .map((o) => ({
+      where: `${o.kind} ${o.metadata.name}`,
+      template: (o.spec as { template: V1PodTemplateSpec }).template,
+    }));
+}
+
+const containersOf = (pod: V1PodSpec): V1Container[] => [...(pod.initContainers ?? []), ...pod.containers];
+
+/** Labels that change with every chart or image release: never on a pod template. */
+const RELEASE_LABELS = ['helm.sh/chart', 'app.kubernetes.io/version'];
+
+const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+
+describe.each(['api', 'relay', 'consumer', 'operator'])('the %s chart image references', (chart) => {
+  const appVersion = /^appVersion:\s*'?([^'\s]+)'?/m.exec(
+    readFileSync(join(chartDir(chart), 'Chart.yaml'), 'utf8'),
+  )![1]!;
+
+  const pinned = {
+    global: {
+      imageRegistry: 'mirror.example.com:5000',
+      imagePullSecrets: ['global-pull', { name: 'shared' }],
+    },
+    image: { tag: '9.9.9', digest: DIGEST },
+    imagePullSecrets: [{ name: 'shared' }, 'chart-pull'],
+  };
+
+  it('passes helm lint --strict with its default values and with a global registry, a digest and pull Secrets', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chart-lint-'));
+    try {
+      const file = join(dir, 'pinned.json');
+      await writeFile(file, JSON.stringify(pinned));
+      for (const files of [[], [file]]) {
+        const out = await helm([
+          'lint',
+          '--strict',
+          chartDir(chart),
+          ...files.flatMap((f) => ['--values', f]),
+        ]);
+        expect(out).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('renders ghcr.io/shopstream/<chart>:<appVersion> and no pull Secrets by default', async () => {
+    const pods = podTemplates(await render(chart));
+    expect(pods.length).toBeGreaterThan(0);
+    for (const { where, template } of pods) {
+      const images = containersOf(template.spec!).map((c) => c.image);
+      expect({ where, images }).toEqual({
+        where,
+        images: images.map(() => `ghcr.io/shopstream/${chart}:${appVersion}`),
+      });
+      expect({ where, pullSecrets: template.spec!.imagePullSecrets }).toEqual({
+        where,
+        pullSecrets: undefined,
+      });
+    }
+  });
+
+  it('takes the registry from global.imageRegistry, pins the digest and merges both pull Secret lists in every pod', async () => {
+    const objects = await render(chart, { values: [pinned] });
+    const pods = podTemplates(objects);
+    // The api's migration hook Job runs the api image too.
+    expect(pods.map((p) => p.where.split(' ')[0]).sort()).toEqual(
+      chart === 'api' ? ['Deployment', 'Job'] : ['Deployment'],
+    );
+    for (const { where, template } of pods) {
+      for (const container of containersOf(template.spec!)) {
+        // The digest names the image: the tag is left out.
+        expect({ where, image: container.image }).toEqual({
+          where,
+          image: `mirror.example.com:5000/shopstream/${chart}@${DIGEST}`,
+        });
+      }
+      expect({ where, pullSecrets: template.spec!.imagePullSecrets }).toEqual({
+        where,
+        pullSecrets: [{ name: 'global-pull' }, { name: 'shared' }, { name: 'chart-pull' }],
+      });
+    }
+  });
+
+  it('uses image.registry without a global one, and the repository as written with neither', async () => {
+    const image = async (values: Record<string, unknown>) =>
+      mainContainer(deploymentOf(await render(chart, { values: [values] }))).image;
+    expect(await image({ image: { registry: 'registry.example.com', tag: '1.2.3' } })).toBe(
+      `registry.example.com/shopstream/${chart}:1.2.3`,
+    );
+    expect(await image({ image: { registry: '', repository: `localhost:5001/${chart}` } })).toBe(
+      `localhost:5001/${chart}:${appVersion}`,
+    );
+  });
+
+  it.each([
+    [
+      'a digest that is not sha256:<64 hex>',
+      { image: { digest: 'sha256:abc' } },
+      /at '\/image\/digest': .*does not match pattern/,
+    ],
+    ['an empty pull Secret name', { imagePullSecrets: [''] }, /at '\/imagePullSecrets\/0'/],
+    [
+      'a global pull Secret without a name',
+      { global: { imagePullSecrets: [{}] } },
+      /at '\/global\/imagePullSecrets\/0'/,
+    ],
+    [
+      'a registry both in image.registry and image.repository',
+      { image: { repository: `registry.example.com/shopstream/${chart}` } },
+      /starts with a registry host/,
+    ],
+  ])('is rejected by helm for %s', async (_what, values, message) => {
+    await expect(render(chart, { values: [values] })).rejects.toThrow(message);
+  });
+
+  it.each([
+    ['default values', []],
+    ...(chart === 'operator'
+      ? []
+      : [['production values', [fixture(`${chart}-production.yaml`)]] as [string, string[]]]),
+  ] as [string, string[]][])(
+    'keeps the chart and app version off every pod template, not off the objects (%s)',
+    async (_profile, files) => {
+      const objects = await render(chart, { values: files });
+      const pods = podTemplates(objects);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const { where, template } of pods) {
+        const labels = template.metadata?.labels ?? {};
+        expect({ where, keys: Object.keys(labels).filter((k) => RELEASE_LABELS.includes(k)) }).toEqual({
+          where,
+          keys: [],
+        });
+        expect(labels['app.kubernetes.io/part-of']).toBe('shopstream');
+      }
+      const deployment = deploymentOf(objects);
+      for (const key of RELEASE_LABELS) expect(deployment.metadata?.labels?.[key]).toBeTruthy();
+      // The pod still carries every selector label.
+      const podLabels = deployment.spec!.template.metadata!.labels!;
+      for (const [k, v] of Object.entries(deployment.spec!.selector.matchLabels!))
+        expect(podLabels[k]).toBe(v);
+    },
+  );
+});
+
+describe('the image helpers', () => {
+  /** A `define` block of a _helpers.tpl, with the chart prefix replaced by <chart>. */
+  const definition = (chart: string, name: string): string => {
+    const text = readFileSync(join(chartDir(chart), 'templates', '_helpers.tpl'), 'utf8');
+    const start = text.indexOf(`{{- define "${chart}.${name}" -}}`);
+    if (start < 0) throw new Error(`${chart}: no ${chart}.${name}`);
+    // Up to the next comment or define, or the end of the file.
+    const rest = text.slice(start);
+    const ends = ['\n{{/*', '\n{{- define'].map((m) => rest.indexOf(m, 1)).filter((i) => i >= 0);
+    const body = rest.slice(0, ends.length ? Math.min(...ends) : undefined);
+    return body.trim().replaceAll(`"${chart}.`, '"<chart>.');
+  };
+
+  it.each(['imageRef', 'pullSecretsField'])('are one %s, copied into every chart', (name) => {
+    const [first, ...others] = ['api', 'relay', 'consumer', 'operator', 'shopstream'].map((c) =>
+      definition(c, name),
+    );
+    expect(first).toContain('define');
+    for (const other of others) expect(other).toBe(first);
   });
 });

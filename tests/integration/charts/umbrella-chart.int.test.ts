@@ -242,7 +242,96 @@ describe('the shopstream umbrella chart', () => {
     }
   });
 
+  // Every component pinned by digest behind a mirror, with a pull Secret for every pod.
+  const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+  const pinned = [
+    'global.imageRegistry=mirror.example.com',
+    'global.imagePullSecrets[0]=global-pull',
+    'global.imagePullSecrets[1].name=registry-credentials',
+    'operator.imagePullSecrets[0]=operator-pull',
+    'pipeline.deletionHook.enabled=true',
+    ...components.map((c) => `${c}.image.digest=${DIGEST}`),
+  ];
+
+  it.each(profiles)(
+    'passes helm lint --strict with the $name values and a global registry, digests and pull Secrets',
+    async ({ values }) => {
+      const { stdout } = await umbrella.helm([
+        'lint',
+        '--strict',
+        umbrella.chart,
+        ...values.flatMap((v) => ['--values', join(umbrella.chart, v)]),
+        ...pinned.flatMap((s) => ['--set', s]),
+      ]);
+      expect(stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    },
+  );
+
+  it.each(profiles)(
+    'pulls every pod image (Deployments, Jobs, hooks) from global.imageRegistry by digest with the global pull Secrets, and keeps the chart version off pod templates ($name values)',
+    async ({ values }) => {
+      const manifests = await umbrella.template({ values, set: pinned });
+      const pods = manifests
+        .filter((m) => ['Deployment', 'Job', 'StatefulSet', 'DaemonSet'].includes(m.kind))
+        .map((m) => ({
+          where: `${m.kind} ${m.metadata.name}`,
+          template: (
+            m.spec as {
+              template: {
+                metadata?: { labels?: Record<string, string> };
+                spec: {
+                  containers: { image: string }[];
+                  initContainers?: { image: string }[];
+                  imagePullSecrets?: { name: string }[];
+                };
+              };
+            }
+          ).template,
+        }));
+      // Four Deployments, the api's migration hook and the pipeline deletion hook.
+      expect(pods.map((p) => p.where.split(' ')[0]).sort()).toEqual([
+        'Deployment',
+        'Deployment',
+        'Deployment',
+        'Deployment',
+        'Job',
+        'Job',
+      ]);
+      const pinnedImage = new RegExp(
+        `^mirror\\.example\\.com/shopstream/(api|relay|consumer|operator)@${DIGEST}$`,
+      );
+      for (const { where, template } of pods) {
+        const images = [...(template.spec.initContainers ?? []), ...template.spec.containers].map(
+          (c) => c.image,
+        );
+        expect({ where, unpinned: images.filter((image) => !pinnedImage.test(image)) }).toEqual({
+          where,
+          unpinned: [],
+        });
+        const secrets = (template.spec.imagePullSecrets ?? []).map((s) => s.name);
+        expect({ where, secrets: secrets.slice(0, 2) }).toEqual({
+          where,
+          secrets: ['global-pull', 'registry-credentials'],
+        });
+        const releaseLabels = Object.keys(template.metadata?.labels ?? {}).filter(
+          (k) => k === 'helm.sh/chart' || k === 'app.kubernetes.io/version',
+        );
+        expect({ where, releaseLabels }).toEqual({ where, releaseLabels: [] });
+      }
+      // The operator's Deployment and the deletion hook (the operator image) add its own pull Secret.
+      const withOperatorSecret = pods.filter((p) =>
+        (p.template.spec.imagePullSecrets ?? []).some((s) => s.name === 'operator-pull'),
+      );
+      expect(withOperatorSecret.map((p) => p.template.spec.containers[0]!.image)).toEqual([
+        `mirror.example.com/shopstream/operator@${DIGEST}`,
+        `mirror.example.com/shopstream/operator@${DIGEST}`,
+      ]);
+    },
+  );
+
   it.each([
+    ['an image digest that is not sha256:<64 hex>', ['operator.image.digest=latest'], /digest/],
+    ['a pull Secret without a name', ['global.imagePullSecrets[0].key=x'], /imagePullSecrets/],
     ['a Kafka without nodes', ['strimzi.kafka.replicas=0'], /replicas/],
     ['Kafka 3 (ZooKeeper) instead of 4.x KRaft', ['strimzi.kafka.version=3.9.0'], /version/],
     ['an unknown scaling mode', ['pipeline.relay.scaling.mode=Manual'], /mode/],
