@@ -151,17 +151,21 @@ describe('the operator on secured Kafka', () => {
     expect(meta.topics[0]!.partitions).toHaveLength(2);
   }, 45_000);
 
+  /** The pipeline's Ready condition once it is False. */
+  const readyFalse = (name: string, why: string) =>
+    waitFor(
+      async () => {
+        const c = ready(await pp.get(name));
+        return c?.status === 'False' ? c : undefined;
+      },
+      { description: `Ready=False for ${why}`, timeoutMs: 20_000 },
+    );
+
   it('a wrong password: Ready=False/KafkaAuthenticationFailed naming the user, a handful of logins in 15 s', async () => {
     const topic = randomTopic('wrong');
     const before = await kafka.failedAuthentications('saslSsl');
     await pp.create('wrong', saslSpec(topic, 'operator-wrong'));
-    const failed = await waitFor(
-      async () => {
-        const c = ready(await pp.get('wrong'));
-        return c?.status === 'False' ? c : undefined;
-      },
-      { description: 'Ready=False for refused credentials', timeoutMs: 20_000 },
-    );
+    const failed = await readyFalse('wrong', 'refused credentials');
     expect(failed.reason).toBe('KafkaAuthenticationFailed');
     expect(failed.message).toContain(
       `Kafka at ${kafka.saslSsl} refused the credentials (SASL SCRAM-SHA-512 authentication failed for user 'operator'): check spec.kafka.authentication.username and the password in secret ${namespace}/operator-wrong (key password)`,
@@ -178,13 +182,7 @@ describe('the operator on secured Kafka', () => {
 
   it('a missing Secret: Ready=False/KafkaCredentialsMissing naming the Secret and the field', async () => {
     await pp.create('missing', saslSpec(randomTopic('missing'), 'no-such-user'));
-    const failed = await waitFor(
-      async () => {
-        const c = ready(await pp.get('missing'));
-        return c?.status === 'False' ? c : undefined;
-      },
-      { description: 'Ready=False for a missing Secret', timeoutMs: 20_000 },
-    );
+    const failed = await readyFalse('missing', 'a missing Secret');
     expect(failed.reason).toBe('KafkaCredentialsMissing');
     expect(failed.message).toContain(
       `spec.kafka.authentication.passwordSecretRef: secret ${namespace}/no-such-user not found`,
