@@ -37,11 +37,8 @@ export { Deployments } from './kube/deployments.js';
 export { desiredKedaObjects, kedaObjectName } from './kube/keda-scaled-objects.js';
 export { PENDING_COUNT_SQL, BACKLOG_SQL, OutboxBacklogReader } from './db/outbox-backlog.js';
 export { recommendReplicas, scalingPolicy, ScaleDownStabilizer } from './controllers/relay-scaling.js';
-export {
-  RESET_REQUEST_ANNOTATION,
-  RESET_REPLICAS_ANNOTATION,
-  KEDA_PAUSED_REPLICAS_ANNOTATION,
-} from './controllers/consumer-hold.js';
+export { KEDA_PAUSED_REPLICAS_ANNOTATION } from './controllers/consumer-hold.js';
+export { WORKLOAD_NAMESPACES_VALUE } from './kube/workload-rbac.js';
 export { OperatorMetrics } from './metrics.js';
 export { ResetRefusedError, OffsetCommitError } from './controllers/errors.js';
 export { DEFAULT_RESET_TIMEOUT_SECONDS } from './controllers/offset-reset-controller.js';

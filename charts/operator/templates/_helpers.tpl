@@ -113,7 +113,7 @@ imagePullSecrets:
 What the operator does to pipelines and the objects they name, derived from operator/src/kube/*.ts
 (tests/integration/charts/operator-rbac.int.test.ts checks every rule against the API server's
 audit log of a real operator run). Namespaced rules only: granted cluster-wide by a ClusterRole,
-or in watchNamespace by a Role.
+or in watchNamespace by a Role. Nothing on Secrets or Deployments: operator.workloadRules.
 */}}
 {{- define "operator.pipelineRules" -}}
 # Informer (list, watch), reconcile re-read (get), finalizer (merge patch).
@@ -124,23 +124,16 @@ or in watchNamespace by a Role.
 - apiGroups: [shopstream.io]
   resources: [productpipelines/status]
   verbs: [patch]
+# Not a request: the OwnerReferencesPermissionEnforcement admission plugin (OpenShift, hardened
+# clusters) requires it to set an ownerReference with blockOwnerDeletion to a pipeline, as the
+# KEDA ScaledObject and TriggerAuthentication of a Keda-mode relay carry.
+- apiGroups: [shopstream.io]
+  resources: [productpipelines/finalizers]
+  verbs: [update]
 # Events on condition transitions.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
-# The outbox database URL named by spec.relay.databaseSecretRef; the Kafka CA, SCRAM password or
-# client certificate named by spec.kafka.tls and spec.kafka.authentication.
-- apiGroups: [""]
-  resources: [secrets]
-  verbs: [get]
-# Replicas read from the Deployment, offset-reset bookkeeping in its annotations.
-- apiGroups: [apps]
-  resources: [deployments]
-  verbs: [get, patch]
-# Relay scaling and consumers to 0 and back: a merge patch of the scale subresource (never read).
-- apiGroups: [apps]
-  resources: [deployments/scale]
-  verbs: [patch]
 # Strimzi topic management: server-side apply (a PATCH; the API server also checks create when the
 # apply creates the object). The finalizer lists the pipeline's KafkaTopics by label, deletes the
 # Delete-policy ones and patches any ownerReference to the pipeline off the others.
@@ -156,4 +149,21 @@ or in watchNamespace by a Role.
 - apiGroups: [keda.sh]
   resources: [scaledobjects]
   verbs: [list]
+{{- end }}
+
+{{/*
+What the operator needs of the workloads next to a pipeline, never granted cluster-wide: a Role in
+watchNamespace, or in each namespace of rbac.workloadNamespaces (every-namespace mode).
+*/}}
+{{- define "operator.workloadRules" -}}
+# The outbox database URL named by spec.relay.databaseSecretRef; the Kafka CA, SCRAM password or
+# client certificate named by spec.kafka.tls and spec.kafka.authentication.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+# Relay scaling and consumers held at 0 for an offset reset: the scale subresource only (read, then
+# a merge patch); the Deployment objects themselves are never read or written.
+- apiGroups: [apps]
+  resources: [deployments/scale]
+  verbs: [get, patch]
 {{- end }}

@@ -1,7 +1,8 @@
-import type { ConsumerDeploymentPort, ScaledObjectPort } from './consumer-hold.js';
+import type { ScaledObjectPort } from './consumer-hold.js';
 import type { ResetCondition, GroupPort } from './offset-reset-controller.js';
 import { reconcileOffsetReset, releaseUnlessOpen } from './offset-reset-controller.js';
 import type { ConsumerStatus, ProductPipeline, RecordEvent } from './pipeline-types.js';
+import type { ReplicaPort } from './replica-port.js';
 
 export interface ConsumerGroupsPort extends GroupPort {
   describe(
@@ -13,7 +14,7 @@ export interface ConsumerGroupsPort extends GroupPort {
 
 export interface ConsumerDeps {
   groups(pipeline: ProductPipeline): ConsumerGroupsPort;
-  deployments: ConsumerDeploymentPort;
+  deployments: ReplicaPort;
   scaledObjects: ScaledObjectPort;
   recordEvent: RecordEvent;
   now(): Date;

@@ -3,17 +3,27 @@ import type { PartitionReset } from './pipeline-types.js';
 
 /** An error the operator reports on the pipeline: `reason` becomes the Ready=False reason. */
 export class ReconcileError extends Error {
+  /**
+   * Not for the queue's backoff: looked at again after this long. For what only a change outside
+   * the pipeline fixes that sends no watch event (a Role granted later).
+   */
+  readonly recheckAfterMs?: number;
+
   constructor(
     readonly reason: string,
     message: string,
     /** Terminal errors are not retried: only a spec change can fix them. */
     readonly terminal: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; recheckAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'ReconcileError';
+    this.recheckAfterMs = options?.recheckAfterMs;
   }
 }
+
+/** How soon a pipeline refused by RBAC is tried again (one request per concern, not a backoff burst). */
+export const FORBIDDEN_RECHECK_MS = 30_000;
 
 export const invalidSpec = (message: string): ReconcileError =>
   new ReconcileError(Reason.InvalidSpec, message, true);
@@ -27,6 +37,12 @@ export const kafkaAuthenticationFailed = (message: string, cause?: unknown): Rec
   new ReconcileError(Reason.KafkaAuthenticationFailed, message, false, { cause });
 export const partitionDecrease = (message: string): ReconcileError =>
   new ReconcileError(Reason.PartitionDecreaseRefused, message, true);
+/**
+ * The API server refused the operator (403): the message names what, where, and which chart value
+ * grants it. Rechecked every FORBIDDEN_RECHECK_MS: a fixed Role triggers no reconcile of its own.
+ */
+export const forbidden = (message: string, cause?: unknown): ReconcileError =>
+  new ReconcileError(Reason.Forbidden, message, false, { cause, recheckAfterMs: FORBIDDEN_RECHECK_MS });
 
 /**
  * A reset Kafka refuses for good (a topic that does not exist, a partition the topic lacks, an ACL

@@ -1,16 +1,23 @@
-import {
-  KEDA_PAUSED_REPLICAS_ANNOTATION,
-  RESET_REPLICAS_ANNOTATION,
-  RESET_REQUEST_ANNOTATION,
-} from './consumer-hold.js';
-import { OffsetCommitError, ResetRefusedError } from './errors.js';
+import { KEDA_PAUSED_REPLICAS_ANNOTATION } from './consumer-hold.js';
+import { OffsetCommitError, ResetRefusedError, forbidden } from './errors.js';
 import { alreadyHandled, reconcileOffsetReset, releaseUnlessOpen } from './offset-reset-controller.js';
 import type { OffsetResetDeps, ResetOutcome } from './offset-reset-controller.js';
 import type { ConsumerSpec, ConsumerStatus, PartitionReset } from './pipeline-types.js';
 
-/** In-memory stand-ins for the Deployment, a ScaledObject and the group: the procedure's ordering is what is tested. */
+/**
+ * In-memory stand-ins for the Deployments' scale, a ScaledObject and the group: the procedure's
+ * ordering is what is tested. `deployment` is the one named "consumer"; `replicas` has them all.
+ */
 function world(groupState = 'Stable') {
-  const deployment = { replicas: 3, annotations: {} as Record<string, string> };
+  const replicas: Record<string, number> = { consumer: 3 };
+  const deployment = {
+    get replicas() {
+      return replicas.consumer!;
+    },
+    set replicas(n: number) {
+      replicas.consumer = n;
+    },
+  };
   const scaledObject = { exists: false, annotations: {} as Record<string, string> };
   const calls: string[] = [];
   const plan: PartitionReset[] = [
@@ -23,6 +30,7 @@ function world(groupState = 'Stable') {
     planError: undefined as Error | undefined,
     kafkaDown: false,
     commitStopsAfter: undefined as number | undefined,
+    scaleError: undefined as Error | undefined,
   };
   const apply = (target: Record<string, string>, a: Record<string, string | null>) => {
     for (const [k, v] of Object.entries(a)) {
@@ -35,14 +43,14 @@ function world(groupState = 'Stable') {
   };
   const deps: OffsetResetDeps = {
     deployments: {
-      get: async () => ({ replicas: deployment.replicas, annotations: { ...deployment.annotations } }),
-      scale: async (_ns, _name, n) => {
-        calls.push(`scale ${n}`);
-        deployment.replicas = n;
+      replicas: async (_ns, name) => {
+        if (state.scaleError) throw state.scaleError;
+        return replicas[name];
       },
-      annotate: async (_ns, _name, a) => {
-        calls.push(`annotate ${JSON.stringify(a)}`);
-        apply(deployment.annotations, a);
+      scale: async (_ns, name, n) => {
+        if (state.scaleError) throw state.scaleError;
+        calls.push(name === 'consumer' ? `scale ${n}` : `scale ${name} ${n}`);
+        replicas[name] = n;
       },
     },
     scaledObjects: {
@@ -80,7 +88,7 @@ function world(groupState = 'Stable') {
   const later = (ms: number) => {
     state.now = new Date(state.now.getTime() + ms);
   };
-  return { deployment, scaledObject, calls, state, deps, later };
+  return { deployment, replicas, scaledObject, calls, state, deps, later };
 }
 
 const consumer = (mode: 'DryRun' | 'Execute', requestId = 'r1'): ConsumerSpec => ({
@@ -120,10 +128,8 @@ describe('reconcileOffsetReset', () => {
     expect(step.status.resetInProgress).toMatchObject({ phase: 'ScalingDown' });
 
     step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
-    expect(w.deployment).toEqual({
-      replicas: 0,
-      annotations: { [RESET_REQUEST_ANNOTATION]: 'r1', [RESET_REPLICAS_ANNOTATION]: '3' },
-    });
+    expect(w.deployment.replicas).toBe(0);
+    expect(step.status.heldForReset).toEqual({ requestId: 'r1', deployment: 'consumer', replicas: 3 });
     expect(step.condition?.status).toBe('Unknown');
     expect(step.status.resetInProgress?.lastError).toMatch(/waiting for group g to be Empty: Stable/);
 
@@ -142,7 +148,7 @@ describe('reconcileOffsetReset', () => {
     expect(step.status.heldForReset).toBeDefined();
 
     step = await reconcileOffsetReset('ns', consumer('Execute'), step.status, w.deps);
-    expect(w.deployment).toEqual({ replicas: 3, annotations: {} });
+    expect(w.deployment.replicas).toBe(3);
     expect(step.status.heldForReset).toBeUndefined();
     expect(w.calls.filter((c) => c === 'commit')).toHaveLength(1);
   });
@@ -182,7 +188,7 @@ describe('reconcileOffsetReset', () => {
       });
       expect(step.condition?.message).toContain('offsets unchanged');
       expect(step.status.resetHistory?.[0]).toMatchObject({ outcome: 'Failed', partitionsWritten: [] });
-      expect(w.calls.filter((c) => c.startsWith('scale') || c.startsWith('annotate'))).toEqual([]);
+      expect(w.calls.filter((c) => c.startsWith('scale') || c.startsWith('pause'))).toEqual([]);
       expect(w.deployment.replicas).toBe(3);
     }
   });
@@ -219,7 +225,7 @@ describe('reconcileOffsetReset', () => {
     });
     expect(step.status.resetInProgress).toBeNull();
     // Given back in the same reconcile (Kubernetes only), and nothing is retried afterwards.
-    expect(w.deployment).toEqual({ replicas: 3, annotations: {} });
+    expect(w.deployment.replicas).toBe(3);
     expect(step.status.heldForReset).toBeUndefined();
     const commits = w.calls.filter((c) => c === 'commit').length;
     w.state.kafkaDown = false;
@@ -240,26 +246,118 @@ describe('reconcileOffsetReset', () => {
     expect(w.calls).not.toContain('commit');
   });
 
-  it('restores a Deployment held for a request that left the spec, from the annotation', async () => {
+  it('restores a Deployment held for a request that left the spec, from the status record', async () => {
     const w = world();
     const held = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' });
     expect(w.deployment.replicas).toBe(0);
     const { offsetReset: _, ...withoutReset } = consumer('Execute');
     const step = await reconcileOffsetReset('ns', withoutReset, held.status, w.deps);
-    expect(w.deployment).toEqual({ replicas: 3, annotations: {} });
+    expect(w.deployment.replicas).toBe(3);
     expect(step.status.resetInProgress).toBeNull();
     expect(step.status.heldForReset).toBeUndefined();
   });
 
-  it('a consumer entry removed from the spec is found through the status: releaseUnlessOpen restores it even without the annotation', async () => {
+  it('a consumer entry removed from the spec is found through the status: releaseUnlessOpen restores it', async () => {
     const w = world();
     const held = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' });
     expect(held.status.heldForReset).toEqual({ requestId: 'r1', deployment: 'consumer', replicas: 3 });
-    // Someone stripped the annotation (e.g. a chart upgrade); the status record still says 3.
-    w.deployment.annotations = {};
     const after = await releaseUnlessOpen('ns', {}, held.status, undefined, w.deps);
     expect(w.deployment.replicas).toBe(3);
     expect(after.heldForReset).toBeUndefined();
+  });
+
+  it('write-ahead: the reconcile that records the hold never scales, and a record whose status write was lost is made again', async () => {
+    const w = world();
+    const stored: ConsumerStatus = { groupId: 'g', state: 'Stable' };
+    const validated = await reconcileOffsetReset('ns', consumer('Execute'), stored, w.deps);
+    expect(validated.status.heldForReset).toBeDefined();
+    expect(w.deployment.replicas).toBe(3);
+    // The status write was lost (a conflict, the operator died): the next reconcile reads `stored`.
+    const again = await reconcileOffsetReset('ns', consumer('Execute'), stored, w.deps);
+    expect(again.status.resetInProgress).toMatchObject({ phase: 'ScalingDown' });
+    expect(w.calls.filter((c) => c.startsWith('scale'))).toEqual([]);
+    // A stored ScalingDown without its record (not written by this version) is recorded first too.
+    const { heldForReset: _, ...unrecorded } = again.status;
+    const recorded = await reconcileOffsetReset('ns', consumer('Execute'), unrecorded, w.deps);
+    expect(w.calls.filter((c) => c.startsWith('scale'))).toEqual([]);
+    expect(recorded.status.heldForReset).toEqual({ requestId: 'r1', deployment: 'consumer', replicas: 3 });
+    await reconcileOffsetReset('ns', consumer('Execute'), recorded.status, w.deps);
+    expect(w.calls.filter((c) => c.startsWith('scale'))).toEqual(['scale 0']);
+  });
+
+  it('the operator dies between storing the record and scaling: the next leader holds, finishes and restores from the status', async () => {
+    const w = world('Empty');
+    const stored = (
+      await reconcileOffsetReset('ns', consumer('Execute'), { groupId: 'g', state: 'Stable' }, w.deps)
+    ).status;
+    expect(w.deployment.replicas).toBe(3); // the first leader is gone before it scaled
+    const step = await run(w, consumer('Execute'), stored);
+    expect(step.status.lastReset?.requestId).toBe('r1');
+    expect(w.calls.filter((c) => c.startsWith('scale'))).toEqual(['scale 0', 'scale 3']);
+    expect(step.status.heldForReset).toBeUndefined();
+  });
+
+  it('gives back only what is still held: a restore whose status write was lost, or a request dropped before the hold, scales nothing', async () => {
+    const w = world('Empty');
+    const written = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' }, (s) =>
+      Boolean(s.lastReset),
+    );
+    expect(written.status.heldForReset).toBeDefined();
+    await reconcileOffsetReset('ns', consumer('Execute'), written.status, w.deps); // restores to 3
+    w.deployment.replicas = 5; // someone scales up after the reset
+    const replayed = await reconcileOffsetReset('ns', consumer('Execute'), written.status, w.deps);
+    expect(w.deployment.replicas).toBe(5);
+    expect(replayed.status.heldForReset).toBeUndefined();
+    expect(w.calls.filter((c) => c.startsWith('scale'))).toEqual(['scale 0', 'scale 3']);
+
+    const v = world();
+    const validated = await reconcileOffsetReset(
+      'ns',
+      consumer('Execute', 'r2'),
+      { groupId: 'g', state: 'Stable' },
+      v.deps,
+    );
+    const { offsetReset: _, ...withoutReset } = consumer('Execute');
+    const dropped = await reconcileOffsetReset('ns', withoutReset, validated.status, v.deps);
+    expect(dropped.status.heldForReset).toBeUndefined();
+    expect(v.calls.filter((c) => c.startsWith('scale'))).toEqual([]);
+  });
+
+  it('a deploymentRef changed mid-reset: the old Deployment is given back, the new one recorded before it is held', async () => {
+    const w = world();
+    w.replicas['consumer-v2'] = 4;
+    const held = await run(w, consumer('Execute'), { groupId: 'g', state: 'Stable' });
+    expect(w.replicas).toEqual({ consumer: 0, 'consumer-v2': 4 });
+    const moved = { ...consumer('Execute'), deploymentRef: { name: 'consumer-v2' } };
+    const recorded = await reconcileOffsetReset('ns', moved, held.status, w.deps);
+    expect(w.replicas).toEqual({ consumer: 3, 'consumer-v2': 4 });
+    expect(recorded.status.heldForReset).toEqual({ requestId: 'r1', deployment: 'consumer-v2', replicas: 4 });
+    await reconcileOffsetReset('ns', moved, recorded.status, w.deps);
+    expect(w.replicas).toEqual({ consumer: 3, 'consumer-v2': 0 });
+  });
+
+  it('RBAC refusing the consumer Deployment’s scale fails the Execute at once, naming the refusal, nothing scaled', async () => {
+    const w = world();
+    w.state.scaleError = forbidden(
+      '403 Forbidden: the operator may not get deployments/scale in namespace ns',
+    );
+    const step = await reconcileOffsetReset(
+      'ns',
+      consumer('Execute'),
+      { groupId: 'g', state: 'Stable' },
+      w.deps,
+    );
+    expect(step.condition).toMatchObject({ status: 'False', reason: 'Forbidden' });
+    expect(step.condition?.message).toMatch(
+      /^reset r1: 403 Forbidden: the operator may not get deployments\/scale in namespace ns; offsets unchanged$/,
+    );
+    expect(step.status.resetHistory?.[0]).toMatchObject({
+      requestId: 'r1',
+      outcome: 'Failed',
+      reason: 'Forbidden',
+    });
+    expect(step.status.heldForReset).toBeUndefined();
+    expect(w.deployment.replicas).toBe(3);
   });
 
   it('pauses a KEDA ScaledObject on the consumer instead of scaling it, and unpauses it afterwards', async () => {
@@ -275,7 +373,7 @@ describe('reconcileOffsetReset', () => {
     expect(step.status.lastReset?.requestId).toBe('r1');
     expect(w.scaledObject.annotations).toEqual({});
     expect(w.calls.filter((c) => c.startsWith('scale'))).toEqual([]);
-    expect(w.deployment.annotations).toEqual({});
+    expect(step.status.heldForReset).toBeUndefined();
   });
 
   it('runs a DryRun once and never scales for it', async () => {

@@ -1,6 +1,6 @@
-import { holdConsumer, releaseConsumer } from './consumer-hold.js';
+import { holdConsumer, holdRecord, releaseConsumer } from './consumer-hold.js';
 import type { HoldDeps } from './consumer-hold.js';
-import { OffsetCommitError, ResetRefusedError } from './errors.js';
+import { OffsetCommitError, ReconcileError, ResetRefusedError } from './errors.js';
 import type {
   ConsumerSpec,
   ConsumerStatus,
@@ -79,15 +79,23 @@ const refusal = (err: unknown): ResetCondition | undefined =>
       ? { status: 'False', reason: ResetReason.InvalidTarget, message: err.message }
       : undefined;
 
+/** Before anything is scaled, RBAC refusing the consumer's scale is a refusal too: nothing to wait for. */
+const refusalBeforeHold = (err: unknown): ResetCondition | undefined =>
+  refusal(err) ??
+  (err instanceof ReconcileError && err.reason === ResetReason.Forbidden
+    ? { status: 'False', reason: ResetReason.Forbidden, message: err.message }
+    : undefined);
+
 /**
  * One step of a consumer group's offset reset (spec.consumers[].offsetReset), run once per new
  * requestId. DryRun writes the plan into the status. Execute is a procedure across reconciles,
  * whose state is durable so that any leader can continue it:
  *   1. Validating: plan once (topics, partitions, target, what Kafka lets us read) before anything
- *      is scaled — a refusal fails the request with the consumers untouched; then record in the
- *      status which Deployment will be held and its replicas;
- *   2. ScalingDown: annotate the Deployment with the request and its replicas, hold it at 0 (or
- *      pause its KEDA ScaledObject), wait for the group to be Empty;
+ *      is scaled — a refusal (Kafka's, or RBAC's on the Deployment's scale) fails the request with
+ *      the consumers untouched; then record in the status which Deployment will be held, its
+ *      replicas and its KEDA ScaledObject: the status is the only record, written ahead;
+ *   2. ScalingDown: only once that status is stored (a later reconcile), hold the Deployment at 0
+ *      (or pause its KEDA ScaledObject), wait for the group to be Empty;
  *   3. fix the plan (concrete offsets) in the status, and only then
  *   4. WritingOffsets: write them; record lastReset and the history;
  *   5. restore the replicas in a later reconcile, once the status that says the request is
@@ -242,22 +250,26 @@ async function executeStep(
       //    (offsets move until the group is Empty).
       await deps.groups.plan(consumer.groupId, consumer.topics, reset.to, now);
       if (deploymentName) {
-        const deployment = await deps.deployments.get(namespace, deploymentName);
-        if (!deployment) return deploymentNotFound();
-        // Recorded in the status before anything is scaled: the status write comes first.
-        status.heldForReset = {
-          requestId: reset.requestId,
-          deployment: deploymentName,
-          replicas: deployment.replicas,
-        };
+        const record = await holdRecord(namespace, deploymentName, reset.requestId, deps);
+        if (!record) return deploymentNotFound();
+        // Written ahead: the hold starts in a later reconcile, whose read of the pipeline has it.
+        status.heldForReset = record;
       }
       progress = { ...progress, phase: 'ScalingDown', lastError: undefined };
       return inProgress(`validated; holding the consumers at 0`, 0);
     }
 
-    // 2. Hold (again, if someone scaled them up meanwhile).
+    // 2. Hold (again, if someone scaled them up meanwhile) what the stored status records.
     if (deploymentName) {
-      const held = await holdConsumer(namespace, deploymentName, reset.requestId, deps);
+      const recorded = status.heldForReset;
+      if (recorded?.requestId !== reset.requestId || recorded.deployment !== deploymentName) {
+        // Not in the stored status (deploymentRef changed mid-reset): record it first, hold after.
+        const record = await holdRecord(namespace, deploymentName, reset.requestId, deps);
+        if (!record) return deploymentNotFound();
+        status.heldForReset = record;
+        return inProgress(`recording ${deploymentName} before holding it at 0`, 0);
+      }
+      const held = await holdConsumer(namespace, recorded, deps);
       if (!held) return deploymentNotFound();
       status.heldForReset = held;
     }
@@ -294,7 +306,7 @@ async function executeStep(
   } catch (err) {
     if (err instanceof OffsetCommitError || (err instanceof ResetRefusedError && err.written))
       progress = { ...progress, written: err.written };
-    const refused = refusal(err);
+    const refused = progress.phase === 'Validating' ? refusalBeforeHold(err) : refusal(err);
     if (refused) return fail({ ...refused, message: `${prefix}: ${refused.message}` });
     progress = { ...progress, lastError: (err as Error).message ?? String(err) };
     return inProgress(
@@ -328,10 +340,10 @@ function recordOutcome(
 }
 
 /**
- * Gives back the consumer replicas held for any request other than `openExecute`: the Deployment
- * named in the spec, and the one the status recorded (they differ when the spec's deploymentRef
- * changed). Clears the record once nothing is held. Needs only Kubernetes, so it also runs on
- * deletion, for removed consumer entries, and while Kafka is away.
+ * Gives back the consumer replicas the status records as held, unless the hold belongs to
+ * `openExecute` on the Deployment the spec still names (a changed deploymentRef lets the old one
+ * go). Clears the record once given back. Needs only Kubernetes, so it also runs on deletion, for
+ * removed consumer entries, and while Kafka is away.
  */
 export async function releaseUnlessOpen(
   namespace: string,
@@ -353,12 +365,10 @@ async function release(
   deps: HoldDeps,
 ): Promise<{ restored: boolean }> {
   const recorded = status.heldForReset;
-  const names = new Set([consumer.deploymentRef?.name, recorded?.deployment].filter((n): n is string => !!n));
-  let restored = false;
-  for (const name of names) {
-    const held = recorded?.deployment === name ? recorded : undefined;
-    if (await releaseConsumer(namespace, name, openExecute, held, deps)) restored = true;
-  }
-  if (recorded && recorded.requestId !== openExecute) delete status.heldForReset;
+  if (!recorded) return { restored: false };
+  if (recorded.requestId === openExecute && recorded.deployment === consumer.deploymentRef?.name)
+    return { restored: false };
+  const restored = await releaseConsumer(namespace, recorded, deps);
+  delete status.heldForReset;
   return { restored };
 }

@@ -1,4 +1,5 @@
-import { FINALIZER, PAUSE_ANNOTATION, reconcilePipeline } from './pipeline-controller.js';
+import { FORBIDDEN_RECHECK_MS, forbidden } from './errors.js';
+import { FINALIZER, PAUSE_ANNOTATION, RESYNC_MS, reconcilePipeline } from './pipeline-controller.js';
 import type { PipelineDeps } from './pipeline-controller.js';
 import { PipelineMemory } from './pipeline-memory.js';
 import type { ProductPipeline, ProductPipelineStatus } from './pipeline-types.js';
@@ -13,6 +14,7 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
   };
   const behaviour = {
     topicError: undefined as Error | undefined,
+    relayError: undefined as Error | undefined,
     topicReady: true,
     pending: 0,
   };
@@ -42,6 +44,7 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
     }),
     relay: {
       reconcile: async (p, _previous, conditions) => {
+        if (behaviour.relayError) throw behaviour.relayError;
         conditions.set('RelayScaled', 'True', 'Scaled', 'ok');
         return p.spec.relay ? { relay: { pendingEvents: behaviour.pending } } : {};
       },
@@ -52,9 +55,8 @@ function world(spec: Partial<ProductPipeline['spec']> = {}) {
         throw new Error('no consumers in these tests');
       },
       deployments: {
-        get: async () => undefined,
+        replicas: async () => undefined,
         scale: async () => undefined,
-        annotate: async () => undefined,
       },
       scaledObjects: { targeting: async () => undefined, annotate: async () => undefined },
       recordEvent: async () => undefined,
@@ -151,6 +153,28 @@ describe('reconcilePipeline conditions', () => {
       await expect(reconcilePipeline('ns/p', w.deps)).rejects.toThrow();
       expect(w.types()).toEqual([`Ready=False/${reason}`, `TopicsReady=False/${reason}`]);
     }
+  });
+});
+
+describe('reconcilePipeline refused by RBAC', () => {
+  it('says Forbidden with the refusal in RelayScaled and Ready, and comes back on its own pace rather than the backoff', async () => {
+    const w = world({ relay: { deploymentRef: { name: 'relay' } } });
+    const refusal = '403 Forbidden: the operator may not get deployments/scale in namespace ns (relay)';
+    w.behaviour.relayError = forbidden(refusal);
+    // Returned, not thrown: a thrown error would be retried at once and then ever later.
+    const result = await reconcilePipeline('ns/p', w.deps);
+    expect(result.requeueAfterMs).toBe(FORBIDDEN_RECHECK_MS);
+    expect(result.requeueAfterMs).toBeLessThan(RESYNC_MS);
+    expect(w.types()).toEqual([
+      'Ready=False/Forbidden',
+      'RelayScaled=False/Forbidden',
+      'TopicsReady=True/TopicsReady',
+    ]);
+    expect(w.pipeline.status?.conditions?.find((c) => c.type === 'Ready')?.message).toBe(refusal);
+    // Granted later: the next reconcile recovers without a spec change.
+    w.behaviour.relayError = undefined;
+    await reconcilePipeline('ns/p', w.deps);
+    expect(w.types()).toContain('Ready=True/Reconciled');
   });
 });
 

@@ -187,7 +187,12 @@ export async function reconcilePipeline(key: string, deps: PipelineDeps): Promis
       )
       .catch(() => undefined); // an Event is best effort; the status already says it
   }
-  const retryable = failures.find((f) => !(f instanceof ReconcileError && f.terminal));
+  // A refusal only a change elsewhere fixes (RBAC) comes back at its own pace, not the backoff's:
+  // a burst of retries cannot help, and a Role added later sends no event.
+  for (const f of failures) if (f instanceof ReconcileError) soonest(f.recheckAfterMs);
+  const retryable = failures.find(
+    (f) => !(f instanceof ReconcileError && (f.terminal || f.recheckAfterMs !== undefined)),
+  );
   // Thrown, a failure would put the key on the queue's growing backoff (up to minutes), and a
   // reset's deadline would pass unnoticed by that much; the status above already says what failed.
   if (retryable && resetRequeueMs === undefined) throw retryable;

@@ -1,4 +1,5 @@
 import { Conditions } from './conditions.js';
+import { forbidden } from './errors.js';
 import { RelayScalingController } from './relay-scaling-controller.js';
 import type { RelayScalingDeps } from './relay-scaling-controller.js';
 import type { ProductPipeline, RelayScalingSpec } from './pipeline-types.js';
@@ -8,7 +9,7 @@ const deadEvent = '0193a000-0000-7000-8000-00000000dead';
 const product = '0193a000-0000-7000-8000-0000000000aa';
 
 /** In-memory ports: a relay Deployment, an outbox reading, the gauges and the KEDA object. */
-function world(backlog: Backlog, replicas = 1) {
+function world(backlog: Backlog, replicas = 1, overrides: Partial<RelayScalingDeps> = {}) {
   const state = {
     replicas,
     metrics: undefined as { desired: number; max: number } | undefined,
@@ -16,7 +17,7 @@ function world(backlog: Backlog, replicas = 1) {
   };
   const deps: RelayScalingDeps = {
     deployments: {
-      get: async () => ({ replicas: state.replicas }),
+      replicas: async () => state.replicas,
       scale: async (_ns, _name, n) => {
         state.replicas = n;
       },
@@ -36,6 +37,7 @@ function world(backlog: Backlog, replicas = 1) {
     },
     recordEvent: async () => undefined,
     now: () => new Date('2026-12-02T18:00:00Z'),
+    ...overrides,
   };
   return { state, controller: new RelayScalingController(deps) };
 }
@@ -105,5 +107,40 @@ describe('RelayScalingController (DESIGN §9, one record refused by Kafka)', () 
     await controller.reconcile(pipeline({ mode: 'Keda' }), undefined, new Conditions(1));
     expect(state.keda).toMatchObject({ minReplicas: 1, maxReplicas: 4 });
     expect(state.metrics).toBeUndefined();
+  });
+});
+
+describe('RelayScalingController without RBAC for the pipeline namespace', () => {
+  const refusal = forbidden('403 Forbidden: the operator may not get secrets in namespace ns (db)');
+  const refused = () => {
+    const reads: string[] = [];
+    const w = world(blockedBacklog, 1, {
+      databaseUrl: async () => {
+        throw refusal;
+      },
+      deployments: {
+        replicas: async () => {
+          reads.push('replicas');
+          return 1;
+        },
+        scale: async () => undefined,
+      },
+    });
+    return { ...w, reads };
+  };
+
+  it('Operator mode: fails with the Secret refusal itself (not DatabaseUnavailable), before reading the scale', async () => {
+    const { controller, reads } = refused();
+    await expect(controller.reconcile(pipeline({}), undefined, new Conditions(1))).rejects.toBe(refusal);
+    expect(reads).toEqual([]);
+  });
+
+  it('Keda mode: KEDA still owns the replicas, and the condition says the backlog could not be read', async () => {
+    const { controller, state } = refused();
+    const conditions = new Conditions(1);
+    await controller.reconcile(pipeline({ mode: 'Keda' }), undefined, conditions);
+    expect(state.keda).toBeDefined();
+    expect(conditions.get('RelayScaled')).toMatchObject({ status: 'True', reason: 'KedaScaledObject' });
+    expect(conditions.get('RelayScaled')?.message).toContain(`backlog not read: ${refusal.message}`);
   });
 });

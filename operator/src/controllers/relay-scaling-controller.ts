@@ -1,4 +1,6 @@
+import { Reason } from './conditions.js';
 import type { Conditions } from './conditions.js';
+import { ReconcileError } from './errors.js';
 import type { ProductPipeline, RecordEvent, RelayStatus } from './pipeline-types.js';
 import {
   ScaleDownStabilizer,
@@ -8,14 +10,10 @@ import {
   scalingPolicy,
 } from './relay-scaling.js';
 import type { Backlog, ScalingPolicy } from './relay-scaling.js';
-
-/** The relay Deployment's replicas (the scale subresource). */
-export interface ReplicaPort {
-  get(namespace: string, name: string): Promise<{ replicas: number } | undefined>;
-  scale(namespace: string, name: string, replicas: number): Promise<void>;
-}
+import type { ReplicaPort } from './replica-port.js';
 
 export interface RelayScalingDeps {
+  /** The relay Deployment's replicas (the scale subresource). */
   deployments: ReplicaPort;
   /** The outbox database URL from the pipeline's databaseSecretRef. */
   databaseUrl(namespace: string, secret: { name: string; key: string }): Promise<string>;
@@ -72,7 +70,7 @@ export class RelayScalingController {
     const key = pipeline.metadata.uid ?? `${namespace}/${pipeline.metadata.name}`;
 
     let backlog: Backlog | undefined;
-    let backlogError: string | undefined;
+    let backlogError: unknown;
     if (relay.databaseSecretRef) {
       try {
         backlog = await deps.backlog(await deps.databaseUrl(namespace, relay.databaseSecretRef));
@@ -81,12 +79,19 @@ export class RelayScalingController {
         status.blockedEvents = backlog.blocked;
         status.retryingEvents = backlog.retrying;
       } catch (err) {
-        backlogError = (err as Error).message;
+        backlogError = err;
       }
     }
     // Unknown shard count (database unreadable or never set up): the spec's bounds, unclamped.
     const policy = clampToShards(specPolicy, backlog?.shardCount);
 
+    // RBAC refusing the Secret is the operator's own problem, not the database's: said in every mode
+    // (outside Operator mode the backlog only informs the status), fatal to Operator mode.
+    const secretRefused =
+      backlogError instanceof ReconcileError && backlogError.reason === Reason.Forbidden
+        ? backlogError
+        : undefined;
+    const unread = secretRefused ? `; backlog not read: ${secretRefused.message}` : '';
     if (policy.mode !== 'Keda') await deps.keda.remove(pipeline);
     if (policy.mode !== 'Operator') {
       this.stabilizers.delete(key);
@@ -107,11 +112,16 @@ export class RelayScalingController {
         'RelayScaled',
         'True',
         RelayReason.KedaScaledObject,
-        `replicas of ${relay.deploymentRef.name} are owned by the KEDA ScaledObject ${pipeline.metadata.name}-relay`,
+        `replicas of ${relay.deploymentRef.name} are owned by the KEDA ScaledObject ${pipeline.metadata.name}-relay${unread}`,
       );
     }
     if (policy.mode === 'Disabled') {
-      conditions.set('RelayScaled', 'True', RelayReason.ScalingDisabled, 'relay replicas are not managed');
+      conditions.set(
+        'RelayScaled',
+        'True',
+        RelayReason.ScalingDisabled,
+        `relay replicas are not managed${unread}`,
+      );
     }
 
     if (policy.mode !== 'Operator') return { relay: status, requeueAfterMs };
@@ -125,8 +135,9 @@ export class RelayScalingController {
       );
       return { relay: status };
     }
-    const deployment = await deps.deployments.get(namespace, relay.deploymentRef.name);
-    if (!deployment) {
+    if (secretRefused) throw secretRefused;
+    const current = await deps.deployments.replicas(namespace, relay.deploymentRef.name);
+    if (current === undefined) {
       conditions.set(
         'RelayScaled',
         'False',
@@ -135,7 +146,6 @@ export class RelayScalingController {
       );
       return { relay: status, requeueAfterMs };
     }
-    const current = deployment.replicas;
     status.currentReplicas = current;
     if (!backlog) {
       // Without a backlog reading the safe choice is the status quo: never scale blind.
@@ -143,7 +153,7 @@ export class RelayScalingController {
         'RelayScaled',
         'False',
         RelayReason.DatabaseUnavailable,
-        `cannot read the outbox backlog (${backlogError}); keeping ${current} replica(s)`,
+        `cannot read the outbox backlog (${backlogError instanceof Error ? backlogError.message : String(backlogError)}); keeping ${current} replica(s)`,
       );
       return { relay: status, requeueAfterMs };
     }

@@ -1,47 +1,40 @@
 import { ApiException, AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
-
-export interface DeploymentView {
-  /** spec.replicas (the scale subresource's view of it). */
-  replicas: number;
-  annotations: Record<string, string>;
-}
+import type { ReplicaPort } from '../controllers/replica-port.js';
+import { workloadAccessError } from './workload-rbac.js';
 
 /**
- * The Deployments the operator scales (relay, consumers): replicas go through the scale
- * subresource, the operator's bookkeeping through annotations. RBAC: deployments get, patch;
- * deployments/scale patch (the scale is never read: spec.replicas comes with the Deployment).
+ * The replicas of the Deployments the operator scales (relay, consumers), only ever through the
+ * scale subresource: the operator never reads or writes a Deployment object, and keeps its own
+ * bookkeeping (an offset reset's hold) in the pipeline's status. RBAC: deployments/scale get, patch,
+ * in the namespaces of rbac.workloadNamespaces (a 403 says so: workload-rbac.ts).
  */
-export class Deployments {
+export class Deployments implements ReplicaPort {
   private readonly apps: AppsV1Api;
 
   constructor(kubeConfig: KubeConfig) {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
   }
 
-  /** The Deployment, or undefined when it does not exist. */
-  async get(namespace: string, name: string): Promise<DeploymentView | undefined> {
+  async replicas(namespace: string, name: string): Promise<number | undefined> {
     try {
-      const d = await this.apps.readNamespacedDeployment({ namespace, name });
-      return { replicas: d.spec?.replicas ?? 1, annotations: d.metadata?.annotations ?? {} };
+      const scale = await this.apps.readNamespacedDeploymentScale({ namespace, name });
+      // Scale's spec.replicas is omitempty: absent means 0.
+      return scale.spec?.replicas ?? 0;
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
-      throw err;
+      throw workloadAccessError(err, { verb: 'get', resource: 'deployments/scale', namespace, name });
     }
   }
 
   async scale(namespace: string, name: string, replicas: number): Promise<void> {
-    await this.apps.patchNamespacedDeploymentScale(
-      { namespace, name, body: { spec: { replicas } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-  }
-
-  /** Sets (string) or removes (null) annotations, leaving the others alone. */
-  async annotate(namespace: string, name: string, annotations: Record<string, string | null>): Promise<void> {
-    await this.apps.patchNamespacedDeployment(
-      { namespace, name, body: { metadata: { annotations } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    try {
+      await this.apps.patchNamespacedDeploymentScale(
+        { namespace, name, body: { spec: { replicas } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      throw workloadAccessError(err, { verb: 'patch', resource: 'deployments/scale', namespace, name });
+    }
   }
 }

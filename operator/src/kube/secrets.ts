@@ -1,12 +1,16 @@
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { workloadAccessError } from './workload-rbac.js';
 
 /** Why a secret value could not be read: the condition reason the relay scaler reports. */
 export class SecretUnavailableError extends Error {
   override readonly name = 'SecretUnavailableError';
 }
 
-/** One key of a Secret, decoded. RBAC: secrets get (in the pipelines' namespaces). */
+/**
+ * One key of a Secret, decoded. RBAC: secrets get, in the namespaces of rbac.workloadNamespaces
+ * (a 403 says so: workload-rbac.ts).
+ */
 export class Secrets {
   private readonly core: CoreV1Api;
 
@@ -30,7 +34,7 @@ export class Secrets {
     } catch (err) {
       if (err instanceof ApiException && err.code === 404)
         throw new SecretUnavailableError(`secret ${namespace}/${name} not found`);
-      throw err;
+      throw workloadAccessError(err, { verb: 'get', resource: 'secrets', namespace, name });
     }
     const out: Record<string, string> = {};
     for (const key of keys) {

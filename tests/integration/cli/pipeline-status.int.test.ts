@@ -164,17 +164,12 @@ beforeAll(async () => {
   core = kc.makeApiClient(CoreV1Api);
   await installPipelineCrd(kc);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  // The consumer Deployment as the operator leaves it mid-reset: at 0, with its restore record.
+  // The consumer Deployment as the operator leaves it mid-reset: at 0 (the restore record is in the
+  // pipeline's status, heldForReset).
   await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace,
     body: {
-      metadata: {
-        name: 'shop-consumer',
-        annotations: {
-          'shopstream.io/offset-reset-request': 'replay-1',
-          'shopstream.io/offset-reset-replicas': '3',
-        },
-      },
+      metadata: { name: 'shop-consumer' },
       spec: {
         replicas: 0,
         selector: { matchLabels: { app: 'shop-consumer' } },

@@ -1,5 +1,4 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { RESET_REPLICAS_ANNOTATION, RESET_REQUEST_ANNOTATION } from '@shopstream/operator';
 import type { ConsumerStatus, ProductPipeline } from '@shopstream/operator';
 import {
   consumerGroupsCommitted,
@@ -64,14 +63,10 @@ describe('offset resets by the operator', () => {
       sum += metricValue(await c.metrics(), 'shopstream_consumer_events_total', { outcome: 'duplicate' });
     return sum;
   };
-  const released = async () => {
-    const d = await deploymentOf(kc, namespace, 'consumer');
-    return (
-      d.replicas === 2 &&
-      !(RESET_REQUEST_ANNOTATION in d.annotations) &&
-      !(RESET_REPLICAS_ANNOTATION in d.annotations)
-    );
-  };
+  /** Back at 2 replicas, and the hold's record (the status is the only one) cleared. */
+  const released = async () =>
+    (await deploymentOf(kc, namespace, 'consumer')).replicas === 2 &&
+    !(await consumerStatus(f.group))?.heldForReset;
 
   beforeAll(async () => {
     await installPipelineCrd(kc);
@@ -149,9 +144,7 @@ describe('offset resets by the operator', () => {
     });
     expect(await committedByKafka(f.group)).toEqual(before);
     expect(kubelet.observed).toEqual([2]);
-    expect((await deploymentOf(kc, namespace, 'consumer')).annotations).not.toHaveProperty(
-      RESET_REQUEST_ANNOTATION,
-    );
+    expect(status.heldForReset).toBeUndefined();
   });
 
   it('Execute scales the consumers to 0, waits for the group to empty, writes the offsets, restores the replicas; the events are re-processed as duplicates', async () => {
@@ -248,13 +241,22 @@ describe('offset resets by the operator', () => {
       ],
     });
     await waitFor(
-      async () => {
-        const d = await deploymentOf(kc, namespace, 'consumer');
-        return d.replicas === 0 && d.annotations[RESET_REQUEST_ANNOTATION] === 'replay-2';
-      },
+      async () =>
+        (await deploymentOf(kc, namespace, 'consumer')).replicas === 0 &&
+        (await consumerStatus(f.group))?.heldForReset?.requestId === 'replay-2',
       { description: 'the consumer Deployment held at 0 for replay-2', timeoutMs: 30_000 },
     );
-    expect((await deploymentOf(kc, namespace, 'consumer')).annotations[RESET_REPLICAS_ANNOTATION]).toBe('2');
+    // What the next leader restores from: the status alone (nothing of the operator's on the Deployment).
+    expect((await consumerStatus(f.group))?.heldForReset).toEqual({
+      requestId: 'replay-2',
+      deployment: 'consumer',
+      replicas: 2,
+    });
+    expect(
+      Object.keys((await deploymentOf(kc, namespace, 'consumer')).annotations).filter((k) =>
+        k.startsWith('shopstream.io/'),
+      ),
+    ).toEqual([]);
     await waitFor(async () => (await consumerStatus(f.group))?.resetInProgress?.phase === 'ScalingDown', {
       description: 'the procedure to be waiting for the group',
     });

@@ -1,7 +1,6 @@
 import { AppsV1Api, CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer } from 'kafkajs';
-import { RESET_REPLICAS_ANNOTATION, RESET_REQUEST_ANNOTATION } from '@shopstream/operator';
 import type { ConsumerStatus } from '@shopstream/operator';
 import {
   consumerGroupsCommitted,
@@ -127,9 +126,14 @@ describe('operator loses leadership mid-reset', () => {
         timeoutMs: 60_000,
       },
     );
-    expect(await deploymentOf(kc, namespace, 'consumer')).toMatchObject({
-      replicas: 0,
-      annotations: { [RESET_REQUEST_ANNOTATION]: 'shift-1', [RESET_REPLICAS_ANNOTATION]: '1' },
+    const held = await deploymentOf(kc, namespace, 'consumer');
+    expect(held.replicas).toBe(0);
+    // The hold is recorded in the status only, nothing of the operator's on the Deployment.
+    expect(Object.keys(held.annotations).filter((k) => k.startsWith('shopstream.io/'))).toEqual([]);
+    expect((await consumerStatus())?.heldForReset).toEqual({
+      requestId: 'shift-1',
+      deployment: 'consumer',
+      replicas: 1,
     });
 
     const a = operators['op-a'];
@@ -149,10 +153,9 @@ describe('operator loses leadership mid-reset', () => {
       { description: 'op-b to finish shift-1', timeoutMs: 60_000 },
     );
     await waitFor(
-      async () => {
-        const d = await deploymentOf(kc, namespace, 'consumer');
-        return d.replicas === 1 && !(RESET_REQUEST_ANNOTATION in d.annotations);
-      },
+      async () =>
+        (await deploymentOf(kc, namespace, 'consumer')).replicas === 1 &&
+        !(await consumerStatus())?.heldForReset,
       { description: 'op-b to restore the consumer Deployment', timeoutMs: 30_000 },
     );
     const shifted = { 0: '6', 1: '6', 2: '6' };
