@@ -12,6 +12,7 @@ import type { Logger } from '@shopstream/shared';
 import type { AdminDeps } from './admin/admin-routes.js';
 import { KafkaDlqSource } from './admin/kafka-dlq-source.js';
 import { KafkaLagSource } from './admin/kafka-lag-source.js';
+import { KafkaRefusals } from './admin/kafka-refusals.js';
 import { unconfiguredLag } from './admin/lag-source.js';
 import { apiOrmConfig, apiPgOptions } from './adapters/database-options.js';
 import { MikroOrmProductStore } from './adapters/product-store.js';
@@ -46,15 +47,17 @@ function adminDeps(
         ...kafkaSecurityOptions(config),
       })
     : undefined;
+  const refusals = new KafkaRefusals(config, config.KAFKA_BROKERS ?? []);
   const lag = kafka
     ? new KafkaLagSource(kafka.admin(), {
         groupId: config.CONSUMER_GROUP_ID,
         topic: config.CONSUMER_TOPIC,
         startFrom: config.CONSUMER_START_FROM,
+        refusals,
       })
     : undefined;
   const dlq = kafka
-    ? new KafkaDlqSource(kafka, config.CONSUMER_DLQ_TOPIC ?? defaultDlqTopic(config.CONSUMER_TOPIC))
+    ? new KafkaDlqSource(kafka, config.CONSUMER_DLQ_TOPIC ?? defaultDlqTopic(config.CONSUMER_TOPIC), refusals)
     : undefined;
   return {
     deps: {

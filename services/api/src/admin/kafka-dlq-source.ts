@@ -3,16 +3,20 @@ import { DlqAdmin, DlqAdminError } from '@shopstream/shared';
 import type { DlqFilter, DlqPosition, DlqRecord, DlqReplayReport } from '@shopstream/shared';
 import { DlqUnavailableError } from './dlq-source.js';
 import type { DlqListing, DlqSource } from './dlq-source.js';
+import type { KafkaRefusals } from './kafka-refusals.js';
 
 /**
  * The DLQ view through the shared DlqAdmin (the one `shopstream dlq` uses): a fresh admin per
  * request, closed after it, so a broker that went away is never a stale connection here. Reading
  * joins no consumer group. Each call has a deadline, so a page renders even when Kafka does not answer.
+ * A refusal of the API's identity is reported in the shared sentence, and `refusals` (shared with
+ * the lag table) keeps every call from connecting until its pause is over.
  */
 export class KafkaDlqSource implements DlqSource {
   constructor(
     private readonly kafka: Kafka,
     readonly topic: string,
+    private readonly refusals: KafkaRefusals,
     private readonly timeoutMs = 10_000,
   ) {}
 
@@ -26,22 +30,30 @@ export class KafkaDlqSource implements DlqSource {
     work: (admin: DlqAdmin) => Promise<T>,
     deadline = true,
   ): Promise<T> {
-    const admin = new DlqAdmin(this.kafka, this.topic);
+    const admin = new DlqAdmin(this.kafka, this.topic); // connects on first use only
     let timer: NodeJS.Timeout | undefined;
     try {
-      if (!deadline) return await work(admin);
-      return await Promise.race([
-        work(admin),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(new DlqUnavailableError(`Kafka did not answer within ${this.timeoutMs} ms (${what})`)),
-            this.timeoutMs,
-          );
-        }),
-      ]);
+      this.refusals.assertNotPaused();
+      const result = !deadline
+        ? await work(admin)
+        : await Promise.race([
+            work(admin),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () =>
+                  reject(
+                    new DlqUnavailableError(`Kafka did not answer within ${this.timeoutMs} ms (${what})`),
+                  ),
+                this.timeoutMs,
+              );
+            }),
+          ]);
+      this.refusals.succeeded();
+      return result;
     } catch (err) {
       if (err instanceof DlqAdminError || err instanceof DlqUnavailableError) throw err;
+      const refusal = this.refusals.refused(err);
+      if (refusal) throw new DlqUnavailableError(refusal.message, { cause: err });
       const message = err instanceof Error ? err.message : String(err);
       throw new DlqUnavailableError(`Kafka failed while ${what}: ${message}`, { cause: err });
     } finally {
