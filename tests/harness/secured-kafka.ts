@@ -3,6 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  Kafka,
+  ResourcePatternTypes,
+  logLevel,
+} from 'kafkajs';
 import { startPrivateKafka } from './private-kafka.js';
 import type { PrivateKafka } from './private-kafka.js';
 
@@ -27,7 +35,7 @@ export interface SecuredKafka extends PrivateKafka {
     clientKey: string;
   };
   /** SCRAM-SHA-512 passwords by user, created by Kafka's own StorageTool at format time. */
-  passwords: Record<ScramUser, string>;
+  passwords: Record<ScramUser, string> & Record<string, string>;
   /**
    * Connections the broker refused at authentication on `listener`, counted from its own log
    * (org.apache.kafka.common.network.Selector, "Failed authentication with …"): the measure of a
@@ -78,16 +86,28 @@ const LOG4J = [
   'logger.selector.level = INFO',
 ].join('\n');
 
+export interface SecuredKafkaOptions {
+  /**
+   * Kafka's StandardAuthorizer with no ACL: a SCRAM user may do only what ACLs added later allow.
+   * The PLAINTEXT listener's (and the controller link's) principal, ANONYMOUS, is a super user, so
+   * test setup and Kafka's own AclCommand keep working over it.
+   */
+  authorizer?: boolean;
+  /** More SCRAM-SHA-512 users, e.g. the KafkaUser names a chart renders. */
+  users?: string[];
+}
+
 /**
  * A private single-node broker (private-kafka.ts) with a SASL_SSL listener (SCRAM-SHA-512 users
  * made by Kafka's StorageTool, broker certificate for 127.0.0.1 from a self-signed test CA, PEM
  * key and trust stores) and an SSL listener that requires client certificates; the PLAINTEXT
  * listener stays for the controller link and for test setup.
  */
-export async function startSecuredKafka(): Promise<SecuredKafka> {
+export async function startSecuredKafka(options: SecuredKafkaOptions = {}): Promise<SecuredKafka> {
+  const users = [...USERS, ...(options.users ?? [])];
   const passwords = Object.fromEntries(
-    USERS.map((u) => [u, `${u}-${randomBytes(6).toString('hex')}`]),
-  ) as Record<ScramUser, string>;
+    users.map((u) => [u, `${u}-${randomBytes(6).toString('hex')}`]),
+  ) as SecuredKafka['passwords'];
   const kafka = await startPrivateKafka({
     listeners: { SASL_SSL: 'SASL_SSL', MTLS: 'SSL' },
     logFile: true,
@@ -116,8 +136,14 @@ export async function startSecuredKafka(): Promise<SecuredKafka> {
           'sasl.enabled.mechanisms=SCRAM-SHA-512',
           'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
           'listener.name.mtls.ssl.client.auth=required',
+          ...(options.authorizer
+            ? [
+                'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+                'super.users=User:ANONYMOUS',
+              ]
+            : []),
         ],
-        formatArgs: USERS.flatMap((u) => [
+        formatArgs: users.flatMap((u) => [
           '--add-scram',
           `SCRAM-SHA-512=[name=${u},password=${passwords[u]}]`,
         ]),
@@ -173,4 +199,78 @@ export function mtlsEnv(kafka: SecuredKafka, withCertificate = true): Record<str
       ? { KAFKA_SSL_CERT_FILE: kafka.files.clientCert, KAFKA_SSL_KEY_FILE: kafka.files.clientKey }
       : {}),
   };
+}
+
+/** One rule of a Strimzi KafkaUser's spec.authorization.acls (kafka.strimzi.io/v1). */
+export interface KafkaUserAcl {
+  resource: {
+    type: 'topic' | 'group' | 'cluster' | 'transactionalId';
+    name?: string;
+    patternType?: 'literal' | 'prefix';
+  };
+  operations: string[];
+  type?: 'allow' | 'deny';
+  host?: string;
+}
+
+/** Strimzi's operation names → Kafka's ACL operation codes (kafkajs AclOperationTypes). */
+const OPERATIONS: Record<string, AclOperationTypes> = {
+  All: AclOperationTypes.ALL,
+  Read: AclOperationTypes.READ,
+  Write: AclOperationTypes.WRITE,
+  Create: AclOperationTypes.CREATE,
+  Delete: AclOperationTypes.DELETE,
+  Alter: AclOperationTypes.ALTER,
+  Describe: AclOperationTypes.DESCRIBE,
+  ClusterAction: AclOperationTypes.CLUSTER_ACTION,
+  DescribeConfigs: AclOperationTypes.DESCRIBE_CONFIGS,
+  AlterConfigs: AclOperationTypes.ALTER_CONFIGS,
+  IdempotentWrite: AclOperationTypes.IDEMPOTENT_WRITE,
+};
+const RESOURCES: Record<KafkaUserAcl['resource']['type'], AclResourceTypes> = {
+  topic: AclResourceTypes.TOPIC,
+  group: AclResourceTypes.GROUP,
+  cluster: AclResourceTypes.CLUSTER,
+  transactionalId: AclResourceTypes.TRANSACTIONAL_ID,
+};
+
+/**
+ * Gives User:<user> the ACL rules of a KafkaUser on `kafka`, as Strimzi's User Operator does: one
+ * CreateAcls request of the Admin API, over the PLAINTEXT listener (a super user there).
+ */
+export async function addKafkaUserAcls(
+  kafka: PrivateKafka,
+  user: string,
+  acls: KafkaUserAcl[],
+): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'acl-setup',
+    brokers: [kafka.brokers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    await admin.createAcls({
+      acl: acls.flatMap((acl) =>
+        acl.operations.map((operation) => {
+          const code = OPERATIONS[operation];
+          if (code === undefined) throw new Error(`unknown ACL operation ${operation}`);
+          return {
+            resourceType: RESOURCES[acl.resource.type],
+            resourceName: acl.resource.type === 'cluster' ? 'kafka-cluster' : (acl.resource.name ?? '*'),
+            resourcePatternType:
+              acl.resource.patternType === 'prefix'
+                ? ResourcePatternTypes.PREFIXED
+                : ResourcePatternTypes.LITERAL,
+            principal: `User:${user}`,
+            host: acl.host ?? '*',
+            operation: code,
+            permissionType: acl.type === 'deny' ? AclPermissionTypes.DENY : AclPermissionTypes.ALLOW,
+          };
+        }),
+      ),
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }

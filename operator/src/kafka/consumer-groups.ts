@@ -22,8 +22,14 @@ export interface GroupDescription {
 export class ConsumerGroupAdmin {
   private readonly handle: AdminHandle;
 
-  /** `kafka`: a bootstrap string (a client of its own) or a handle from the operator's pool. */
-  constructor(kafka: string | AdminHandle) {
+  /**
+   * `kafka`: a bootstrap string (a client of its own) or a handle from the operator's pool.
+   * `commitTimeoutMs`: how long one topic's offset write may take (see withCommitDeadline).
+   */
+  constructor(
+    kafka: string | AdminHandle,
+    private readonly commitTimeoutMs = OFFSET_COMMIT_TIMEOUT_MS,
+  ) {
     this.handle = typeof kafka === 'string' ? privateAdmin(kafka) : kafka;
   }
 
@@ -110,11 +116,16 @@ export class ConsumerGroupAdmin {
     try {
       await refuseDenials(async () => {
         for (const [topic, partitions] of byTopic) {
-          await admin.setOffsets({
-            groupId,
-            topic,
-            partitions: partitions.map((p) => ({ partition: p.partition, offset: p.newOffset })),
-          });
+          await withCommitDeadline(
+            admin.setOffsets({
+              groupId,
+              topic,
+              partitions: partitions.map((p) => ({ partition: p.partition, offset: p.newOffset })),
+            }),
+            this.commitTimeoutMs,
+            `writing offsets of group ${groupId} on ${topic}`,
+            `Read on group ${groupId} and on topic ${topic}`,
+          );
           confirmed.push(...partitions);
         }
       });
@@ -158,6 +169,44 @@ export class ConsumerGroupAdmin {
 
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+/** How long one topic's offset write may take before the reset counts it as failed. */
+export const OFFSET_COMMIT_TIMEOUT_MS = 30_000;
+
+/**
+ * kafkajs writes a group's offsets by joining the group with a consumer of its own, whose failures
+ * never reach the caller: a broker that refuses the join (an ACL without Read on the group or the
+ * topic) or a coordinator that never answers leaves admin.setOffsets pending for ever, and with it
+ * the reconcile — and the consumers the reset holds at 0. A deadline turns that into an error the
+ * reset handles like any failed write (read back what was written, retry, or give up at its
+ * timeout and restore the consumers).
+ */
+async function withCommitDeadline<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  what: string,
+  needs: string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${what} did not finish within ${timeoutMs} ms: Kafka may be refusing the group join the write needs (${needs}) or its group coordinator is not answering`,
+              ),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

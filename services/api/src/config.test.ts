@@ -46,6 +46,26 @@ describe('the api config', () => {
     expect(issues({ ...base, ...secret, SHARD_COUNT: '0' })).toHaveLength(1);
   });
 
+  it('reads a Kafka client certificate and key (mTLS, a Strimzi tls KafkaUser) under the common rules', () => {
+    const kafka = { KAFKA_BROKERS: 'kafka:9093', KAFKA_SSL: 'true' };
+    const files = {
+      KAFKA_SSL_CERT_FILE: '/etc/kafka-user/user.crt',
+      KAFKA_SSL_KEY_FILE: '/etc/kafka-user/user.key',
+    };
+    const config = loadConfig({ ...base, ...secret, ...kafka, ...files });
+    expect([config.KAFKA_SSL_CERT_FILE, config.KAFKA_SSL_KEY_FILE]).toEqual([
+      '/etc/kafka-user/user.crt',
+      '/etc/kafka-user/user.key',
+    ]);
+    expect(issues({ ...base, ...secret, ...kafka, KAFKA_SSL_CERT_FILE: files.KAFKA_SSL_CERT_FILE })).toEqual([
+      'KAFKA_SSL_CERT_FILE: KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: the client certificate and its key',
+    ]);
+    expect(issues({ ...base, ...secret, KAFKA_BROKERS: 'kafka:9093', ...files })).toEqual([
+      'KAFKA_SSL_CERT_FILE: KAFKA_SSL_CERT_FILE needs KAFKA_SSL=true',
+      'KAFKA_SSL_KEY_FILE: KAFKA_SSL_KEY_FILE needs KAFKA_SSL=true',
+    ]);
+  });
+
   it('has bounded database and search defaults', () => {
     const config = loadConfig({ ...base, ...secret });
     expect({

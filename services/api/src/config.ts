@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { PRODUCT_EVENTS_TOPIC, commonConfigSchema, parseConfig } from '@shopstream/shared';
 import type { Env } from '@shopstream/shared';
 
-const schema = z
+/** The environment, typed; also what types the workload chart's `config` (npm run charts:schema). */
+export const configSchema = z
   .object({
     DATABASE_URL: commonConfigSchema.shape.DATABASE_URL,
     LOG_LEVEL: commonConfigSchema.shape.LOG_LEVEL,
@@ -48,6 +49,8 @@ const schema = z
     KAFKA_SASL_PASSWORD: commonConfigSchema.shape.KAFKA_SASL_PASSWORD,
     KAFKA_SSL: commonConfigSchema.shape.KAFKA_SSL,
     KAFKA_SSL_CA_FILE: commonConfigSchema.shape.KAFKA_SSL_CA_FILE,
+    KAFKA_SSL_CERT_FILE: commonConfigSchema.shape.KAFKA_SSL_CERT_FILE,
+    KAFKA_SSL_KEY_FILE: commonConfigSchema.shape.KAFKA_SSL_KEY_FILE,
     /** The group and topic whose lag the admin page shows: the consumer's own keys and defaults. */
     CONSUMER_GROUP_ID: z.string().min(1).default('product-consumer'),
     CONSUMER_TOPIC: z.string().min(1).default(PRODUCT_EVENTS_TOPIC),
@@ -68,7 +71,7 @@ const schema = z
     path: ['JWT_AUDIENCE'],
   });
 
-export type ApiConfig = z.infer<typeof schema>;
+export type ApiConfig = z.infer<typeof configSchema>;
 
 /** @throws ConfigError listing every bad key. */
-export const loadConfig = (env: Env): ApiConfig => parseConfig(schema, env);
+export const loadConfig = (env: Env): ApiConfig => parseConfig(configSchema, env);

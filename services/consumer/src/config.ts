@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { PRODUCT_EVENTS_TOPIC, commonConfigSchema, parseConfig } from '@shopstream/shared';
 import type { Env } from '@shopstream/shared';
 
-const schema = commonConfigSchema.extend({
+/** The environment, typed; also what types the workload chart's `config` (npm run charts:schema). */
+export const configSchema = commonConfigSchema.extend({
   CONSUMER_GROUP_ID: z.string().min(1).default('product-consumer'),
   CONSUMER_TOPIC: z.string().min(1).default(PRODUCT_EVENTS_TOPIC),
   /** Where a group with no committed offset starts; a group with commits resumes from them. */
@@ -32,10 +33,10 @@ const schema = commonConfigSchema.extend({
   METRICS_HOST: z.string().default('0.0.0.0'),
 });
 
-export type ConsumerConfig = z.infer<typeof schema> & { CONSUMER_DLQ_TOPIC: string };
+export type ConsumerConfig = z.infer<typeof configSchema> & { CONSUMER_DLQ_TOPIC: string };
 
 /** @throws ConfigError listing every bad key. The DLQ defaults to `<topic>.dlq`. */
 export function loadConfig(env: Env): ConsumerConfig {
-  const config = parseConfig(schema, env);
+  const config = parseConfig(configSchema, env);
   return { ...config, CONSUMER_DLQ_TOPIC: config.CONSUMER_DLQ_TOPIC ?? `${config.CONSUMER_TOPIC}.dlq` };
 }

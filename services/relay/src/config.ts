@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { commonConfigSchema, parseConfig } from '@shopstream/shared';
 import type { Env } from '@shopstream/shared';
 
-const schema = commonConfigSchema
+/** The environment, typed; also what types the workload chart's `config` (npm run charts:schema). */
+export const configSchema = commonConfigSchema
   .extend({
     /** This relay's identity in relay_shard.owner; unique per process (pod name + random suffix). */
     RELAY_ID: z.string().min(1).max(200).optional(),
@@ -58,11 +59,11 @@ const schema = commonConfigSchema
     path: ['RELAY_CIRCUIT_BASE_MS'],
   });
 
-export type RelayConfig = z.infer<typeof schema> & { RELAY_ID: string };
+export type RelayConfig = z.infer<typeof configSchema> & { RELAY_ID: string };
 
 /** @throws ConfigError listing every bad key. */
 export function loadConfig(env: Env): RelayConfig {
-  const config = parseConfig(schema, env);
+  const config = parseConfig(configSchema, env);
   return {
     ...config,
     RELAY_ID: config.RELAY_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,

@@ -13,6 +13,10 @@ const run = promisify(execFile);
 export const chartDir = (chart: string): string => join(repoRoot, 'charts', chart);
 export const fixture = (name: string): string => join(repoRoot, 'tests', 'fixtures', 'helm', name);
 
+/** The production-like values of a component (tests/fixtures/helm/workload-<component>-production.yaml). */
+export const productionFixture = (component: string): string =>
+  fixture(`workload-${component}-production.yaml`);
+
 /** What `helm` printed; rejects (with helm's stderr in the message) when it exits non-zero. */
 export async function helm(args: string[]): Promise<string> {
   try {
@@ -27,27 +31,48 @@ export interface RenderOptions {
   /** Values files, in order; objects are written to temporary files first. */
   values?: (string | Record<string, unknown>)[];
   set?: string[];
+  /** The release name (default: shop). */
+  release?: string;
 }
 
-/** `helm template` of one chart of this repository, parsed into objects. */
+/** `--values` flags for values files and objects (written to `dir` first). */
+async function valuesFlags(dir: string, values: RenderOptions['values'] = []): Promise<string[]> {
+  const flags: string[] = [];
+  for (const [i, entry] of values.entries()) {
+    let file = entry as string;
+    if (typeof entry !== 'string') {
+      file = join(dir, `values-${i}.json`);
+      await writeFile(file, JSON.stringify(entry));
+    }
+    flags.push('--values', file);
+  }
+  return flags;
+}
+
+/** `helm template` of one chart of this repository (or a chart directory), parsed into objects. */
 export async function render(chart: string, options: RenderOptions = {}): Promise<KubeObject[]> {
   const dir = await mkdtemp(join(tmpdir(), 'chart-values-'));
   try {
-    const args = ['template', 'shop', chartDir(chart), '--namespace', 'shop'];
-    for (const [i, values] of (options.values ?? []).entries()) {
-      let file = values as string;
-      if (typeof values !== 'string') {
-        file = join(dir, `values-${i}.json`);
-        await writeFile(file, JSON.stringify(values));
-      }
-      args.push('--values', file);
-    }
+    const args = ['template', options.release ?? 'shop', chartPath(chart), '--namespace', 'shop'];
+    args.push(...(await valuesFlags(dir, options.values)));
     for (const s of options.set ?? []) args.push('--set', s);
     return parseManifests(await helm(args));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** `helm lint --strict` of one chart with values files and objects; what helm printed. */
+export async function lint(chart: string, values: RenderOptions['values'] = []): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chart-lint-'));
+  try {
+    return await helm(['lint', '--strict', chartPath(chart), ...(await valuesFlags(dir, values))]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const chartPath = (chart: string): string => (chart.includes('/') ? chart : chartDir(chart));
 
 export interface KubeObject {
   apiVersion: string;
@@ -87,12 +112,20 @@ export interface ConfigKeySchema {
   enum?: unknown[];
 }
 
-/** The `config` keys a chart's values.schema.json allows, each with its JSON schema. */
-export function schemaConfigKeys(chart: string): Record<string, ConfigKeySchema> {
-  const schema = JSON.parse(readFileSync(join(chartDir(chart), 'values.schema.json'), 'utf8')) as {
-    properties: { config: { additionalProperties: unknown; properties: Record<string, ConfigKeySchema> } };
-  };
-  return schema.properties.config.properties;
+/** The workload chart's values schema. */
+export const workloadSchema = (): {
+  properties: Record<string, unknown>;
+  allOf: {
+    if: { properties: { component?: { const: string } } };
+    then: { properties: Record<string, unknown> };
+  }[];
+} => JSON.parse(readFileSync(join(chartDir('workload'), 'values.schema.json'), 'utf8'));
+
+/** The `config` keys the workload chart's schema allows for a component, each with its JSON schema. */
+export function schemaConfigKeys(component: string): Record<string, ConfigKeySchema> {
+  const branch = workloadSchema().allOf.find((b) => b.if.properties.component?.const === component);
+  if (!branch) throw new Error(`the workload schema has no branch for component ${component}`);
+  return (branch.then.properties.config as { properties: Record<string, ConfigKeySchema> }).properties;
 }
 
 /** Plausible contents of the Secrets a chart references, by env var name. */
@@ -100,7 +133,6 @@ const secretStandIns: Record<string, string> = {
   DATABASE_URL: 'postgres://shop:pw@postgres.shop:5432/shop',
   JWT_SECRET: 'a-development-secret-of-at-least-32-characters',
   ADMIN_TOKEN: 'an-admin-token-for-tests-of-32-characters+',
-  KAFKA_SASL_USERNAME: 'shopstream',
   KAFKA_SASL_PASSWORD: 'kafka-password',
 };
 

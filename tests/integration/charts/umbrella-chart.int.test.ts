@@ -95,6 +95,43 @@ describe('the shopstream umbrella chart', () => {
     },
   );
 
+  it.each(profiles)(
+    'renders api, relay and consumer from the workload chart under their aliases, as the charts it replaced ($name values)',
+    async ({ values }) => {
+      const manifests = await umbrella.template({ values });
+      const ports: Record<string, [string, number]> = {
+        api: ['http', 8080],
+        relay: ['metrics', 9464],
+        consumer: ['metrics', 9465],
+      };
+      for (const [c, [portName, port]] of Object.entries(ports)) {
+        const named = (kind: string) =>
+          ofKind(manifests, kind).filter((m) => m.metadata.labels?.['app.kubernetes.io/component'] === c);
+        const [deployment] = named('Deployment') as Deployment[];
+        const [service] = named('Service') as (Manifest & {
+          spec: { ports: { name: string; port: number }[] };
+        })[];
+        expect({ c, deployment: deployment?.metadata.name, service: service?.metadata.name }).toEqual({
+          c,
+          deployment: `shopstream-${c}`,
+          service: `shopstream-${c}`,
+        });
+        // Helm names an aliased chart after its alias: the labels are those of a chart named c.
+        expect(deployment!.metadata.labels).toMatchObject({
+          'helm.sh/chart': `${c}-0.1.0`,
+          'app.kubernetes.io/name': c,
+        });
+        expect(deployment!.spec.template.spec.containers.map((k) => k.name)).toEqual([c]);
+        expect(service!.spec.ports.map((p) => [p.name, p.port])).toEqual([[portName, port]]);
+      }
+      // The api's migration hook, the only Job of the three.
+      const jobs = ofKind(manifests, 'Job').filter(
+        (j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migrations',
+      );
+      expect(jobs.map((j) => j.metadata.name)).toEqual(['shopstream-api-migrate']);
+    },
+  );
+
   it('renders a KRaft Strimzi Kafka and its dual-role KafkaNodePool (kafka.strimzi.io/v1) only with the dev values', async () => {
     expect(ofKind(await umbrella.template(), 'Kafka')).toHaveLength(0);
     expect(ofKind(await umbrella.template({ values: ['values-production.yaml'] }), 'Kafka')).toHaveLength(0);
@@ -339,6 +376,14 @@ describe('the shopstream umbrella chart', () => {
     ['a key the chart does not know', ['monitoring.grafana.enabled=true'], /grafana/],
     ['a dashboard label that is not a string map', ['monitoring.dashboards.labels=oops'], /labels/],
     ['a topic without partitions', ['pipeline.topics[0].partitions=null'], /partitions/],
+    // The workload chart's schema checks each alias's section as that component.
+    [
+      "a relay config key in the consumer's section",
+      ['consumer.config.RELAY_BATCH_SIZE=5'],
+      /consumer:[\s\S]*additional properties 'RELAY_BATCH_SIZE' not allowed/,
+    ],
+    ['a component section naming another component', ['relay.component=consumer'], /\/relay\/component/],
+    ['the former kafka.sasl of a component', ['relay.kafka.sasl.enabled=true'], /'sasl' not allowed/],
   ])('rejects %s (values.schema.json)', async (_what, set, key) => {
     const rejected = await umbrella.template({ set }).then(
       () => undefined,
