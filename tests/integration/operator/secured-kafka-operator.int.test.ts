@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import type { ProductPipeline } from '@shopstream/operator';
 import {
+  addKafkaUserAcls,
   installPipelineCrd,
   kubeConfig,
   randomGroup,
@@ -13,7 +14,7 @@ import {
   startSecuredKafka,
   waitFor,
 } from '../../harness/index.js';
-import type { SecuredKafka } from '../../harness/index.js';
+import type { KafkaUserAcl, SecuredKafka } from '../../harness/index.js';
 import { condition, createDeployment, deploymentOf, pipelines, startOperator } from './operator-fixture.js';
 import type { OperatorProcess } from './operator-fixture.js';
 
@@ -53,7 +54,23 @@ describe('the operator on secured Kafka', () => {
   });
 
   beforeAll(async () => {
-    kafka = await startSecuredKafka();
+    // With Kafka's authorizer: SCRAM user operator and the mTLS client may do anything; user
+    // api, standing in for an operator login too narrow for resets, everything but Read.
+    kafka = await startSecuredKafka({ authorizer: true });
+    const everything: KafkaUserAcl[] = [
+      { resource: { type: 'topic', name: '*' }, operations: ['All'] },
+      { resource: { type: 'group', name: '*' }, operations: ['All'] },
+      { resource: { type: 'cluster' }, operations: ['All'] },
+    ];
+    await addKafkaUserAcls(kafka, 'operator', everything);
+    await addKafkaUserAcls(kafka, 'CN=shopstream-client', everything);
+    await addKafkaUserAcls(kafka, 'api', [
+      {
+        resource: { type: 'topic', name: '*' },
+        operations: ['Create', 'Alter', 'AlterConfigs', 'Describe', 'DescribeConfigs'],
+      },
+      { resource: { type: 'group', name: '*' }, operations: ['Describe'] },
+    ]);
     admin = new Kafka({ brokers: [kafka.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     await installPipelineCrd(kc);
@@ -62,6 +79,7 @@ describe('the operator on secured Kafka', () => {
     await secret('cluster-ca-cert', { 'ca.crt': ca });
     await secret('operator', { password: kafka.passwords.operator });
     await secret('operator-wrong', { password: 'not-the-password' });
+    await secret('api', { password: kafka.passwords.api });
     await secret('operator-tls', {
       'user.crt': await readFile(kafka.files.clientCert, 'utf8'),
       'user.key': await readFile(kafka.files.clientKey, 'utf8'),
@@ -131,6 +149,49 @@ describe('the operator on secured Kafka', () => {
     expect(committed!.partitions.map((p) => p.offset).sort()).toEqual(['0', '0', '0']);
     expect((await deploymentOf(kc, namespace, 'consumer')).replicas).toBe(2);
   }, 90_000);
+
+  it('a login Kafka lets describe the group but not commit to it: the reset fails at its deadline and the consumers are given back', async () => {
+    const topic = randomTopic('noread');
+    const group = randomGroup('noread');
+    const spec = saslSpec(topic, 'api');
+    await pp.create('noread', {
+      ...spec,
+      kafka: { ...spec.kafka, authentication: { ...spec.kafka.authentication, username: 'api' } },
+    });
+    await waitFor(async () => ready(await pp.get('noread'))?.status === 'True', {
+      description: 'the pipeline Ready as user api',
+      timeoutMs: 30_000,
+    });
+    await createDeployment(kc, namespace, 'noread-consumer', 2);
+    await pp.patchSpec('noread', {
+      consumers: [
+        {
+          groupId: group,
+          deploymentRef: { name: 'noread-consumer' },
+          topics: [topic],
+          offsetReset: { requestId: 'noread-1', to: { earliest: true }, mode: 'Execute', timeoutSeconds: 20 },
+        },
+      ],
+    });
+    // The consumers are held at 0 while the reset writes; kafkajs's write joins the group, which
+    // Kafka refuses out of its sight: before the commit deadline this never returned.
+    await waitFor(async () => (await deploymentOf(kc, namespace, 'noread-consumer')).replicas === 0, {
+      description: 'the consumers held at 0 for the reset',
+      timeoutMs: 30_000,
+    });
+    const status = await waitFor(
+      async () => {
+        const c = (await pp.get('noread')).status?.consumers?.find((x) => x.groupId === group);
+        return c?.resetHistory?.[0]?.requestId === 'noread-1' && !c.heldForReset ? c : undefined;
+      },
+      { description: 'the reset failed and the consumers given back', timeoutMs: 90_000 },
+    );
+    expect(status.resetHistory?.[0]).toMatchObject({ requestId: 'noread-1', outcome: 'Failed' });
+    expect(status.resetHistory?.[0]?.message).toContain(
+      `Kafka may be refusing the group join the write needs (Read on group ${group} and on topic ${topic})`,
+    );
+    expect((await deploymentOf(kc, namespace, 'noread-consumer')).replicas).toBe(2);
+  }, 150_000);
 
   it('mTLS with a KafkaUser-shaped certificate Secret: creates the topics', async () => {
     const topic = randomTopic('mtls');
