@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, KafkaConfig } from 'kafkajs';
+import { RefusalPauses } from '@shopstream/shared';
 import { kafkaAuthenticationFailed } from '../controllers/errors.js';
 
 /** Where and as whom an admin client connects. */
@@ -138,12 +139,6 @@ export interface KafkaAdminPoolOptions {
   now?: () => number;
 }
 
-interface Refusal {
-  message: string;
-  untilMs: number;
-  count: number;
-}
-
 /**
  * One admin client per target (bootstrap string and security material), kept across reconciles:
  * a hundred pipelines on one Kafka cluster as one user share one connection instead of opening one
@@ -154,15 +149,14 @@ interface Refusal {
  */
 export class KafkaAdminPool {
   private readonly entries = new Map<string, Entry>();
-  private readonly refusals = new Map<string, Refusal>();
+  private readonly refusals: RefusalPauses;
   private readonly idleMs: number;
   private readonly now: () => number;
-  private readonly refusalBackoff: { baseMs: number; maxMs: number };
 
   constructor(private readonly options: KafkaAdminPoolOptions = {}) {
     this.idleMs = options.idleMs ?? 10 * 60_000;
     this.now = options.now ?? Date.now;
-    this.refusalBackoff = options.refusalBackoff ?? { baseMs: 10_000, maxMs: 5 * 60_000 };
+    this.refusals = new RefusalPauses({ ...options.refusalBackoff, now: this.now });
   }
 
   /** How many clients are open (or opening). */
@@ -182,12 +176,12 @@ export class KafkaAdminPool {
           key = targetKey(target);
         }
         this.sweep();
-        const refusal = this.refusals.get(key!);
-        if (refusal && this.now() < refusal.untilMs) throw kafkaAuthenticationFailed(refusal.message); // a fresh error: callers prefix messages
+        const refusal = this.refusals.active(key!);
+        if (refusal) throw kafkaAuthenticationFailed(refusal.message); // a fresh error: callers prefix messages
         used = this.entries.get(key!) ?? this.open(key!, target);
         used.lastUsedMs = this.now();
         await used.connected;
-        this.refusals.delete(key!);
+        this.refusals.succeeded(key!);
         return used.admin;
       },
       async (failed) => {
@@ -198,7 +192,7 @@ export class KafkaAdminPool {
         if (!target || !key || (err instanceof Error && 'reason' in err)) return undefined;
         const message = target.explainRefusal?.(err);
         if (message === undefined) return undefined;
-        this.refused(key, message);
+        this.refusals.refused(key, message);
         return kafkaAuthenticationFailed(message, err);
       },
     );
@@ -207,16 +201,6 @@ export class KafkaAdminPool {
   async close(): Promise<void> {
     const all = [...this.entries.entries()];
     await Promise.all(all.map(([key, entry]) => this.drop(key, entry)));
-  }
-
-  /** Records a refusal of `key`; concurrent users of one failed login count it once. */
-  private refused(key: string, message: string): void {
-    const now = this.now();
-    const before = this.refusals.get(key);
-    if (before && now < before.untilMs) return;
-    const count = (before?.count ?? 0) + 1;
-    const { baseMs, maxMs } = this.refusalBackoff;
-    this.refusals.set(key, { message, count, untilMs: now + Math.min(maxMs, baseMs * 2 ** (count - 1)) });
   }
 
   private open(key: string, target: KafkaTarget): Entry {
@@ -239,7 +223,6 @@ export class KafkaAdminPool {
   private sweep(): void {
     const horizon = this.now() - this.idleMs;
     for (const [key, entry] of this.entries) if (entry.lastUsedMs < horizon) void this.drop(key, entry);
-    // A refusal long past: its target was fixed (another key) or will start counting again.
-    for (const [key, refusal] of this.refusals) if (refusal.untilMs < horizon) this.refusals.delete(key);
+    this.refusals.forgetEndedBefore(horizon);
   }
 }

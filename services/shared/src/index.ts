@@ -23,6 +23,8 @@ export type {
   KafkaSecurityMaterial,
 } from './kafka/client-config.js';
 export { envSecuritySources, kafkaSecurityFailure } from './kafka/security-failure.js';
+export { RefusalPauses } from './kafka/refusal-pauses.js';
+export type { RefusalPause, RefusalPausesOptions } from './kafka/refusal-pauses.js';
 export type { KafkaSecurityFailure, KafkaSecuritySources } from './kafka/security-failure.js';
 export { OutboxAdmin, OutboxAdminError } from './outbox/outbox-admin.js';
 export type {

@@ -521,18 +521,25 @@ describe('operator chart RBAC against what the operator does', () => {
       );
     });
 
+    /** The pipeline both modes create outside the namespaces the chart grants workloads in. */
+    const elsewhereSpec = () => ({
+      kafka: { bootstrapServers: env.kafkaBrokers, topicManagement: 'Direct' },
+      topics: [{ name: resetTopic, partitions: 2 }],
+      relay: relay('Operator'),
+    });
+
     // With watchNamespace the operator does not see a pipeline outside it, so nothing is refused.
     if (watch)
       it('a pipeline outside watchNamespace: never looked at, no request made in its namespace, deletable at once', async () => {
         const elsewhere = pipelines(admin, elsewhereNs);
         const auditedBefore = (await auditedRequests(auditLog, username)).length;
-        await elsewhere.create('elsewhere', {
-          kafka: { bootstrapServers: env.kafkaBrokers, topicManagement: 'Direct' },
-          topics: [{ name: resetTopic, partitions: 2 }],
-          relay: relay('Operator'),
+        await elsewhere.create('elsewhere', elsewhereSpec());
+        // One created after it inside the watched namespace, reconciled: the operator has had its
+        // chance at both.
+        await pp().create('inside-probe', elsewhereSpec());
+        await waitFor(async () => (await pp().get('inside-probe')).status !== undefined, {
+          description: 'the pipeline inside the watched namespace reconciled',
         });
-        // A pipeline inside is reconciled within this time (the other tests of this mode).
-        await new Promise((r) => setTimeout(r, 5000));
         const p = await elsewhere.get('elsewhere');
         expect(p.status).toBeUndefined();
         expect(p.metadata.finalizers ?? []).toEqual([]);
@@ -543,6 +550,11 @@ describe('operator chart RBAC against what the operator does', () => {
         expect(touched).toEqual([]);
         await elsewhere.delete('elsewhere');
         expect(await elsewhere.exists('elsewhere')).toBe(false);
+        await pp().delete('inside-probe');
+        await waitFor(async () => !(await pp().exists('inside-probe')), {
+          description: 'the probe pipeline finalized and gone',
+          timeoutMs: 30_000,
+        });
       });
 
     // Every-namespace mode: the operator sees it, and is refused what the chart does not grant there.
@@ -551,9 +563,7 @@ describe('operator chart RBAC against what the operator does', () => {
         const elsewhere = pipelines(admin, elsewhereNs);
         const auditedBefore = (await auditedRequests(auditLog, username)).length;
         await elsewhere.create('elsewhere', {
-          kafka: { bootstrapServers: env.kafkaBrokers, topicManagement: 'Direct' },
-          topics: [{ name: resetTopic, partitions: 2 }],
-          relay: relay('Operator'),
+          ...elsewhereSpec(),
           consumers: [
             {
               groupId: randomGroup('elsewhere'),

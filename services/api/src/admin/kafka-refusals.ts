@@ -1,5 +1,5 @@
-import { kafkaSecurityFailure } from '@shopstream/shared';
-import type { KafkaSecurityConfig } from '@shopstream/shared';
+import { RefusalPauses, kafkaSecurityFailure } from '@shopstream/shared';
+import type { KafkaSecurityConfig, RefusalPause, RefusalPausesOptions } from '@shopstream/shared';
 
 /**
  * Kafka refused who the API is (its login, its client certificate, or the broker's certificate is
@@ -12,47 +12,28 @@ export class KafkaRefusedError extends Error {
   }
 }
 
-export interface KafkaRefusalOptions {
-  /** The pause after a first refusal; each further one doubles it, up to `maxMs`. */
-  baseMs?: number;
-  maxMs?: number;
-  now?: () => number;
-}
-
-interface Refusal {
-  sentence: string;
-  count: number;
-  untilMs: number;
-}
-
 /**
  * What the admin page's Kafka sources know of Kafka refusing the API's identity (as opposed to
- * being away): retrying cannot help until the configuration or the broker changes, and each try is
- * one more failed login in the broker's log, repeated by every refresh of the page (by hand or by a
- * monitor). So after a refusal no source connects for a pause (10 s, doubling per refusal up to
- * 5 min, as the operator's admin pool does) and the page shows the sentence instead. Share one
- * instance between the lag table and the DLQ view: they log in with the same settings.
+ * being away): the shared refusal pause (RefusalPauses, as the operator's admin pool), so that
+ * refreshes of the page (by hand or by a monitor) do not each cost the broker a failed login, and
+ * the page shows the sentence instead. Share one instance between the lag table and the DLQ view:
+ * they log in with the same settings.
  */
 export class KafkaRefusals {
-  private refusal: Refusal | undefined;
-  private readonly baseMs: number;
-  private readonly maxMs: number;
-  private readonly now: () => number;
+  private readonly pauses: RefusalPauses;
 
   constructor(
     private readonly config: KafkaSecurityConfig,
     private readonly brokers: string[],
-    options: KafkaRefusalOptions = {},
+    options: RefusalPausesOptions = {},
   ) {
-    this.baseMs = options.baseMs ?? 10_000;
-    this.maxMs = options.maxMs ?? 5 * 60_000;
-    this.now = options.now ?? Date.now;
+    this.pauses = new RefusalPauses(options);
   }
 
   /** Call before connecting. @throws KafkaRefusedError while a refusal's pause lasts. */
   assertNotPaused(): void {
-    const refusal = this.refusal;
-    if (refusal && this.now() < refusal.untilMs) throw this.errorOf(refusal);
+    const pause = this.pauses.active(API_IDENTITY);
+    if (pause) throw errorOf(pause);
   }
 
   /**
@@ -64,24 +45,22 @@ export class KafkaRefusals {
     if (err instanceof KafkaRefusedError) return err;
     const failure = kafkaSecurityFailure(err, this.config, this.brokers);
     if (!failure) return undefined;
-    const now = this.now();
-    // Requests that failed on the one refusal together (the overview and the lag table) count once.
-    const before = this.refusal;
-    if (!before || now >= before.untilMs) {
-      const count = (before?.count ?? 0) + 1;
-      const pauseMs = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(count - 1, 30));
-      this.refusal = { sentence: failure.message, count, untilMs: now + pauseMs };
-    }
-    return this.errorOf(this.refusal!, err);
+    return errorOf(this.pauses.refused(API_IDENTITY, failure.message), err);
   }
 
   /** Kafka took the API's identity: a later refusal pauses for the base time again. */
   succeeded(): void {
-    this.refusal = undefined;
-  }
-
-  private errorOf(refusal: Refusal, cause?: unknown): KafkaRefusedError {
-    const retry = new Date(refusal.untilMs).toISOString();
-    return new KafkaRefusedError(`${refusal.sentence} (not tried again before ${retry})`, { cause });
+    this.pauses.succeeded(API_IDENTITY);
   }
 }
+
+/** The API logs in with one configuration: one key. */
+const API_IDENTITY = 'api';
+
+const errorOf = (pause: RefusalPause, cause?: unknown): KafkaRefusedError =>
+  new KafkaRefusedError(
+    `${pause.message} (not tried again before ${new Date(pause.untilMs).toISOString()})`,
+    {
+      cause,
+    },
+  );
