@@ -208,7 +208,7 @@ describe('the production profile: a KafkaUser per component, enforced by a broke
       closers.push(() => f.close());
     });
 
-    it('publishes every outbox event with its ACLs, and may write no other topic', async () => {
+    it('publishes every outbox event with its ACLs, and may not write the DLQ', async () => {
       const manifests = await render({ events: f.topic, dlq: `${f.topic}.dlq`, group: randomGroup('acl') });
       await grant(manifests);
       await seedOutbox(f.sql, { topic: f.topic, products: 4, eventsPerProduct: 2 });
