@@ -38,6 +38,10 @@ export interface StartOptions {
   listen?: boolean;
   /** The search route's candidate cap and statement timeout; the defaults otherwise. */
   search?: SearchLimits;
+  /** The ORM pool's size (DB_POOL_MAX); 10 by default. */
+  poolMax?: number;
+  /** How long a request waits for a pooled connection (DB_ACQUIRE_TIMEOUT_MS); 5 s by default. */
+  acquireTimeoutMs?: number;
 }
 
 /**
@@ -52,9 +56,9 @@ export async function startApi(options: StartOptions = {}): Promise<ApiUnderTest
   const orm = await MikroORM.init(
     apiOrmConfig({
       DATABASE_URL: db.url,
-      DB_POOL_MAX: 10,
+      DB_POOL_MAX: options.poolMax ?? 10,
       DB_CONNECT_TIMEOUT_MS: 5_000,
-      DB_ACQUIRE_TIMEOUT_MS: 5_000,
+      DB_ACQUIRE_TIMEOUT_MS: options.acquireTimeoutMs ?? 5_000,
       DB_STATEMENT_TIMEOUT_MS: 10_000,
     }),
   );

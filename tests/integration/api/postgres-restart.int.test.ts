@@ -99,6 +99,19 @@ describe('PostgreSQL restart / failover: API answers 503 problem+json with Retry
     await waitFor(() => count('after', 201) >= 30, {
       description: '30 acknowledged writes after the restart',
       timeoutMs: 60_000,
+    }).catch((err: Error) => {
+      const tally = (p: Outcome['phase']) =>
+        JSON.stringify(
+          outcomes
+            .filter((o) => o.phase === p)
+            .reduce<Record<string, number>>((t, o) => {
+              const k = `${o.status}${o.code ? `/${String(o.code)}` : ''}`;
+              return { ...t, [k]: (t[k] ?? 0) + 1 };
+            }, {}),
+        );
+      throw new Error(
+        `${err.message}; sent ${sent}; down ${tally('down')}; after ${tally('after')}; api output:\n${api!.output().slice(-3000)}`,
+      );
     });
     running = false;
     await load;

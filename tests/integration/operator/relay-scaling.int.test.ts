@@ -285,7 +285,11 @@ describe('relay scaling by the operator', () => {
       description: 'ceil(500 / 100) = 5 replicas once the database answers',
       timeoutMs: 20_000,
     });
-    expect(condition(await pp.get('shop'), 'RelayScaled')?.status).toBe('True');
+    // The status is written after the scale, at the end of the same reconcile.
+    await waitFor(async () => condition(await pp.get('shop'), 'RelayScaled')?.status === 'True', {
+      description: 'RelayScaled=True after the scale',
+      timeoutMs: 10_000,
+    });
   });
 
   it('reads the backlog from the unpublished partition only, never the published outbox', async () => {

@@ -46,6 +46,10 @@ export function apiOrmConfig(settings: DatabaseSettings, logger?: Logger): Optio
   const { connectionString: _url, max: _max, ...connection } = apiPgOptions(settings);
   return {
     ...base,
-    driverOptions: { ...connection, connectionTimeoutMillis: settings.DB_ACQUIRE_TIMEOUT_MS },
+    driverOptions: {
+      ...base.driverOptions,
+      ...connection,
+      connectionTimeoutMillis: settings.DB_ACQUIRE_TIMEOUT_MS,
+    },
   };
 }

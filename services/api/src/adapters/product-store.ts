@@ -3,7 +3,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { IdempotencyKeyEntity, OutboxEventEntity, ProductEntity } from '@shopstream/shared';
 import type { NewOutboxEvent, ProductRow } from '@shopstream/shared';
 import { IdempotencyKeyTakenError } from '../domain/ports.js';
-import { throwIfNotBegun } from './begun-transaction.js';
 import { IDEMPOTENCY_WINDOW_MS } from '../domain/products.js';
 import type { IdempotencyRecord, Product, ProductStore, ProductTransaction } from '../domain/ports.js';
 
@@ -51,10 +50,7 @@ export class MikroOrmProductStore implements ProductStore {
   constructor(private readonly em: EntityManager) {}
 
   async transaction<T>(work: (tx: ProductTransaction) => Promise<T>): Promise<T> {
-    return this.em.fork().transactional(async (em) => {
-      await throwIfNotBegun(em);
-      return work(new MikroOrmProductTransaction(em));
-    });
+    return this.em.fork().transactional((em) => work(new MikroOrmProductTransaction(em)));
   }
 
   async findProduct(id: string): Promise<Product | undefined> {

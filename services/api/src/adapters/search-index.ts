@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SearchHit, SearchIndex } from '../domain/product-search.js';
-import { throwIfNotBegun } from './begun-transaction.js';
 
 export interface SearchLimits {
   /** At most this many matching rows are ranked: a common word cannot make one search rank the whole table. */
@@ -25,7 +24,6 @@ export class PostgresSearchIndex implements SearchIndex {
   async search(query: { text: string; sellerId?: string; limit: number }): Promise<SearchHit[]> {
     const timeoutMs = Math.max(1, Math.floor(this.limits.statementTimeoutMs));
     const rows = await this.em.fork().transactional(async (em) => {
-      await throwIfNotBegun(em);
       await em.execute(`set local statement_timeout = ${timeoutMs}`);
       return em.execute<
         {

@@ -2,6 +2,8 @@ import { defineConfig } from '@mikro-orm/postgresql';
 import type { Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Logger } from '../logger.js';
+import { giveBackDeadConnections } from './give-back-dead-connections.js';
+import type { ClientPool } from './give-back-dead-connections.js';
 import { allEntities } from './entities/index.js';
 import { migrationsList } from './migrations/index.js';
 
@@ -33,6 +35,8 @@ export function ormConfig(options: OrmConfigOptions): Options {
       silent: true,
     },
     pool: { min: 0, max: options.poolMax ?? 10 },
+    // MikroORM hands the pg.Pool it creates to this hook; see giveBackDeadConnections for why.
+    driverOptions: { onPoolCreated: (pool: ClientPool) => giveBackDeadConnections(pool) },
     debug: options.debug ?? false,
     forceUtcTimezone: true,
     allowGlobalContext: false,
