@@ -23,6 +23,10 @@ bash infra/infra.sh up
 # In CI nothing should outlive the run; on a workstation the warm services are reused next time.
 if [ "${CI:-}" = true ]; then trap 'bash infra/infra.sh down || true' EXIT; fi
 
+step "container images (podman/buildah; layers cached in ~/.cache/shopstream/containers)"
+# tests/integration/images runs what this builds, as the charts run it.
+bash infra/images.sh build
+
 step "jest: unit and integration"
 report=$(mktemp)
 set +e

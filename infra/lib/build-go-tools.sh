@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go-based tools (etcd, helm, kwok) from the Go module proxy into $SHOPSTREAM_CACHE/<tool>-<version>/bin.
+# Builds the Go-based tools (etcd, helm, kwok, actionlint) from the Go module proxy into $SHOPSTREAM_CACHE/<tool>-<version>/bin.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/go-env.sh"
@@ -35,5 +35,7 @@ case "${1:-all}" in
   etcd|all) build_tool etcd "v$ETCD_VERSION" go.etcd.io/etcd/server/v3 ;;&
   helm|all) build_tool helm "v$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
               "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION" ;;&
+  actionlint|all) build_tool actionlint "v$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint \
+              "-X github.com/rhysd/actionlint.version=v$ACTIONLINT_VERSION" ;;&
   kwok|all) build_tool kwok "v$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok && kwok_stages ;;
 esac
