@@ -686,6 +686,7 @@ interface PodSpec {
     env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
     securityContext?: { readOnlyRootFilesystem?: boolean };
   }[];
+  volumes?: { name: string; [source: string]: unknown }[];
 }
 const podSpec = (o: K8sObject): PodSpec => (o.spec as { template: { spec: PodSpec } }).template.spec;
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicaSet', 'Pod'];
@@ -881,7 +882,23 @@ describe('Tiltfile', () => {
       for (const w of ['shopstream-relay', 'shopstream-consumer']) {
         expect(dependsOn(w, 'migrations')).toBe(true);
         expect(dependsOn(w, 'kafka-ready')).toBe(true);
+        // Not before the operator has made the pipeline's topics (through Strimzi KafkaTopics).
+        expect(dependsOn(w, 'topics-ready')).toBe(true);
       }
+      expect(dependsOn('topics-ready', 'pipeline')).toBe(true);
+      const topicsReady = rec.resources.find((r) => r.name === 'topics-ready') as unknown as {
+        cmd: string[];
+      };
+      expect(topicsReady.cmd).toEqual(
+        expect.arrayContaining(['wait', 'productpipeline/products', '--for=condition=TopicsReady']),
+      );
+      // The dev database keeps its data across pod restarts: a claim, not an emptyDir.
+      const postgres = named('Deployment', 'shopstream-postgres')!;
+      expect(podSpec(postgres).volumes?.find((v) => v.name === 'data')).toEqual({
+        name: 'data',
+        persistentVolumeClaim: { claimName: 'shopstream-postgres-data' },
+      });
+      expect(named('PersistentVolumeClaim', 'shopstream-postgres-data')).toBeDefined();
       expect(dependsOn('kafka', 'strimzi-operator')).toBe(true);
       expect(dependsOn('strimzi-operator', 'strimzi')).toBe(true);
       expect(dependsOn('pipeline', 'kafka-ready')).toBe(true);
