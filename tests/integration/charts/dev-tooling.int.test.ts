@@ -1,35 +1,27 @@
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { Kafka, logLevel } from 'kafkajs';
 import {
-  createTestDatabase,
-  freePort,
   infraEnv,
   installFixtureCrd,
   installPipelineCrd,
   kubeConfig,
   randomNamespace,
-  randomTopic,
   repoRoot,
-  waitFor,
 } from '../../harness/index.js';
-import type { TestDatabase } from '../../harness/index.js';
 import { readExternalVersions } from './external-versions.js';
 import type { ExternalVersions } from './external-versions.js';
 
 const run = promisify(execFile);
 
 /*
- * The container images and the Tilt setup cannot be built or run here (no Docker engine, no
- * kind), so this file checks them with what we have:
- * - Dockerfile: a small interpreter executes the stages the production targets need (COPY from
- *   the build context through .dockerignore, `npm ci`, `tsc -b`, COPY --from) into directories,
- *   then runs each target's CMD from its directory alone: production dependencies only.
+ * Tilt cannot run here (no kind, no kubelet), so this file checks the setup with what we have
+ * (the images themselves are built with podman and run by tests/integration/images):
+ * - Dockerfile: its targets, users, commands and build context, which the Tiltfile's builds name.
  * - Tiltfile: executed by python3 against stubs of Tilt's builtins that run the real helm and the
  *   real scripts, so what Tilt would apply goes to the real kube-apiserver (dry-run), and the
  *   resources, dependencies, port-forwards and image builds are checked against the rendered
@@ -111,16 +103,6 @@ function dockerignore(): (path: string) => boolean {
   };
 }
 
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
-}
-
 /** The build-context COPY sources of a stage and of every stage it derives from. */
 function contextSources(target: string): string[] {
   const sources: string[] = [];
@@ -134,19 +116,6 @@ function contextSources(target: string): string[] {
   return sources;
 }
 
-/** Names of the stages a target needs: its FROM chain and every COPY --from, transitively. */
-function neededStages(target: string, seen = new Set<string>()): Set<string> {
-  const stage = dockerfile.stages.get(target);
-  if (!stage || seen.has(target)) return seen;
-  seen.add(target);
-  neededStages(stage.from, seen);
-  for (const ins of stage.instructions) {
-    const from = /--from=(\S+)/.exec(ins.args)?.[1];
-    if (from) neededStages(from, seen);
-  }
-  return seen;
-}
-
 const PRODUCTION_TARGETS = {
   api: { cmd: ['node', 'services/api/dist/main.js'], port: '8080' },
   relay: { cmd: ['node', 'services/relay/dist/main.js'], port: '9464' },
@@ -155,133 +124,6 @@ const PRODUCTION_TARGETS = {
 } as const;
 type Component = keyof typeof PRODUCTION_TARGETS;
 const COMPONENTS = Object.keys(PRODUCTION_TARGETS) as Component[];
-
-/**
- * Executes the stages into directories standing for their /app: a stage starts as a copy of its
- * parent stage (empty for an image), COPY copies from the repository through .dockerignore or
- * from another stage's directory, and RUN runs the commands a build of ours may contain.
- */
-class StageRunner {
-  private readonly built = new Map<string, string>();
-  private readonly ignored = dockerignore();
-  constructor(private readonly work: string) {}
-
-  async build(name: string): Promise<string> {
-    const done = this.built.get(name);
-    if (done) return done;
-    const stage = dockerfile.stages.get(name);
-    if (!stage) throw new Error(`no stage ${name}`);
-    const dir = join(this.work, name);
-    if (dockerfile.stages.has(stage.from)) {
-      await run('cp', ['-a', await this.build(stage.from), dir]);
-    } else {
-      await mkdir(dir);
-    }
-    for (const ins of stage.instructions) await this.execute(stage, ins, dir);
-    this.built.set(name, dir);
-    return dir;
-  }
-
-  private async execute(stage: Stage, ins: Instruction, dir: string): Promise<void> {
-    const where = `Dockerfile:${ins.line} (${stage.name})`;
-    switch (ins.op) {
-      case 'WORKDIR':
-        if (ins.args !== '/app') throw new Error(`${where}: the images work in /app`);
-        return;
-      case 'COPY':
-        return this.copy(ins, dir, where);
-      case 'RUN': {
-        const command = ins.args.replace(/^(--mount=\S+\s+)+/, '');
-        if (/^npm ci\b/.test(command) || /^\.\/node_modules\/\.bin\/tsc -b\b/.test(command)) {
-          await run('bash', ['-c', command], { cwd: dir, maxBuffer: 32 * 1024 * 1024 });
-        } else if (/^rm -rf\s/.test(command)) {
-          // The image's own files (npm and friends): nothing of ours, so nothing to simulate.
-          for (const p of command.split(/\s+/).slice(2))
-            if (!p.startsWith('/') || p.startsWith('/app')) throw new Error(`${where}: rm outside the OS`);
-        } else if (/^chown -R 10001:10001\s/.test(command)) {
-          for (const p of command.split(/\s+/).slice(3))
-            if (!existsSync(join(dir, p))) throw new Error(`${where}: chown of missing ${p}`);
-        } else {
-          throw new Error(`${where}: RUN "${command}" is not simulated; teach this test what it does`);
-        }
-        return;
-      }
-      default:
-        return; // ENV, USER, EXPOSE, CMD: checked separately.
-    }
-  }
-
-  private async copy(ins: Instruction, dir: string, where: string): Promise<void> {
-    const parts = ins.args.split(/\s+/);
-    const from = parts.find((p) => p.startsWith('--from='))?.slice('--from='.length);
-    const paths = parts.filter((p) => !p.startsWith('--'));
-    const dest = paths.pop()!;
-    const destDir = join(dir, dest.replace(/^\/app\/?/, ''));
-    for (const src of paths) {
-      if (from) {
-        if (!src.startsWith('/app')) throw new Error(`${where}: COPY --from outside /app: ${src}`);
-        const source = join(await this.build(from), src.replace(/^\/app\/?/, ''));
-        if (!existsSync(source)) throw new Error(`${where}: ${src} does not exist in stage ${from}`);
-        await this.place(source, destDir, dest.endsWith('/') || paths.length > 1);
-      } else {
-        const source = join(repoRoot, src);
-        if (!existsSync(source)) throw new Error(`${where}: ${src} is not in the repository`);
-        const files = statSync(source).isDirectory() ? walk(source) : [source];
-        const kept = files.filter((f) => !this.ignored(relative(repoRoot, f)));
-        if (kept.length === 0) throw new Error(`${where}: .dockerignore leaves nothing of ${src}`);
-        for (const f of kept) {
-          const target = statSync(source).isDirectory()
-            ? join(destDir, relative(source, f))
-            : dest.endsWith('/') || paths.length > 1
-              ? join(destDir, f.split('/').pop()!)
-              : destDir;
-          await mkdir(dirname(target), { recursive: true });
-          await cp(f, target);
-        }
-      }
-    }
-  }
-
-  private async place(source: string, destDir: string, intoDir: boolean): Promise<void> {
-    if (lstatSync(source).isDirectory()) {
-      // Docker copies a directory's contents; symlinks stay symlinks.
-      await mkdir(destDir, { recursive: true });
-      await run('cp', ['-a', `${source}/.`, destDir]);
-    } else {
-      await mkdir(intoDir ? destDir : dirname(destDir), { recursive: true });
-      await run('cp', ['-a', source, destDir]);
-    }
-  }
-}
-
-interface Exit {
-  code: number | null;
-  output: string;
-}
-function runNode(cwd: string, cmd: readonly string[], env: Record<string, string>, timeoutMs = 30_000) {
-  const child = spawn(process.execPath, cmd.slice(1), {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<Exit>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-  return { child, exited, output: () => output };
-}
-
-async function httpStatus(url: string): Promise<number> {
-  const res = await fetch(url);
-  await res.arrayBuffer();
-  return res.status;
-}
 
 describe('Dockerfile', () => {
   it('has a production and a dev target per component, non-root, with the contract commands', () => {
@@ -326,175 +168,6 @@ describe('Dockerfile', () => {
       expect(ignored(gone)).toBe(true);
     for (const c of COMPONENTS)
       for (const src of contextSources(c)) expect(existsSync(join(repoRoot, src))).toBe(true);
-  });
-
-  describe('the production targets, assembled from the stages and run from their files alone', () => {
-    const env = infraEnv();
-    let work: string;
-    const images = {} as Record<Component, string>;
-    let db: TestDatabase;
-
-    beforeAll(async () => {
-      work = await mkdtemp(join(tmpdir(), 'images-'));
-      const runner = new StageRunner(join(work, 'stages'));
-      await mkdir(join(work, 'stages'));
-      for (const c of COMPONENTS) images[c] = await runner.build(c);
-      // The dev targets are their build stage plus a chown: their entry point is there too.
-      for (const c of COMPONENTS) {
-        const devFrom = dockerfile.stages.get(`${c}-dev`)!.from;
-        expect(neededStages(c).has(devFrom)).toBe(true);
-        expect(existsSync(join(await runner.build(devFrom), PRODUCTION_TARGETS[c].cmd[1]))).toBe(true);
-      }
-      db = await createTestDatabase('images');
-    }, 600_000);
-    afterAll(async () => {
-      await db?.drop();
-      if (work) await rm(work, { recursive: true, force: true });
-    });
-
-    it('holds the entry points and production dependencies only', () => {
-      for (const c of COMPONENTS) {
-        const dir = images[c];
-        expect(statSync(join(dir, PRODUCTION_TARGETS[c].cmd[1])).isFile()).toBe(true);
-        // Dev-only packages of the lockfile stay out: the compiler, the test runner, the types.
-        for (const dev of ['typescript', 'jest', '@swc/core', 'eslint', '@types/pg', 'tsx'])
-          expect(existsSync(join(dir, 'node_modules', dev))).toBe(false);
-        expect(walk(join(dir, 'services')).filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual(
-          [],
-        );
-        expect(walk(join(dir, 'services')).filter((f) => /\.test\./.test(f))).toEqual([]);
-      }
-      // Each image carries the workspaces it imports, not the others.
-      expect(existsSync(join(images.api, 'services/relay/dist'))).toBe(false);
-      expect(existsSync(join(images.relay, 'node_modules/@kubernetes/client-node'))).toBe(false);
-      expect(existsSync(join(images.operator, 'node_modules/@kubernetes/client-node'))).toBe(true);
-      expect(existsSync(join(images.api, 'node_modules/swagger-ui-dist'))).toBe(true);
-      expect(existsSync(join(images.api, 'services/shared/dist/db/migrate-cli.js'))).toBe(true);
-    });
-
-    it.each(COMPONENTS)(
-      '%s: a bad environment fails on configuration, not on a missing module',
-      async (c) => {
-        const { code, output } = await runNode(images[c], PRODUCTION_TARGETS[c].cmd, {
-          LOG_LEVEL: 'chatty',
-        }).exited;
-        expect(code).toBe(1);
-        expect(output).toContain('invalid configuration');
-        expect(output).toContain('LOG_LEVEL');
-        expect(output).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
-      },
-    );
-
-    it('api: the migration command and the server run against PostgreSQL', async () => {
-      const migrate = await runNode(images.api, ['node', 'services/shared/dist/db/migrate-cli.js'], {
-        DATABASE_URL: db.url,
-      }).exited;
-      expect(migrate.output).not.toMatch(/ERR_MODULE_NOT_FOUND/);
-      expect(migrate.code).toBe(0);
-
-      const port = await freePort();
-      const api = runNode(
-        images.api,
-        PRODUCTION_TARGETS.api.cmd,
-        { DATABASE_URL: db.url, JWT_SECRET: 'x'.repeat(48), PORT: String(port), HOST: '127.0.0.1' },
-        120_000,
-      );
-      try {
-        await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/readyz`)) === 200, {
-          description: `the api from the image files to be ready (${api.output()})`,
-        });
-        // Swagger UI is served from swagger-ui-dist's files in the production node_modules.
-        const docs = await fetch(`http://127.0.0.1:${port}/docs`);
-        expect(docs.status).toBe(200);
-        const html = await docs.text();
-        const asset = /(?:src|href)="([^"]+\.(?:js|css))"/.exec(html)?.[1];
-        expect(asset).toBeDefined();
-        expect(await httpStatus(new URL(asset!, `http://127.0.0.1:${port}/docs/`).toString())).toBe(200);
-      } finally {
-        api.child.kill('SIGTERM');
-      }
-      expect((await api.exited).code).toBe(0);
-    });
-
-    it('relay and consumer: start against PostgreSQL and Kafka and report ready', async () => {
-      const topic = randomTopic('images');
-      const kafka = new Kafka({ brokers: env.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
-      const admin = kafka.admin();
-      await admin.connect();
-      // The consumer refuses to start without its dead-letter topic as well as its source topic.
-      await admin.createTopics({
-        topics: [
-          { topic, numPartitions: 1 },
-          { topic: `${topic}.dlq`, numPartitions: 1 },
-        ],
-        waitForLeaders: true,
-      });
-      await admin.disconnect();
-      const migrate = await runNode(images.relay, ['node', 'services/shared/dist/db/migrate-cli.js'], {
-        DATABASE_URL: db.url,
-      }).exited;
-      expect(migrate.code).toBe(0);
-
-      for (const c of ['relay', 'consumer'] as const) {
-        const port = await freePort();
-        const proc = runNode(
-          images[c],
-          PRODUCTION_TARGETS[c].cmd,
-          {
-            DATABASE_URL: db.url,
-            KAFKA_BROKERS: env.kafkaBrokers,
-            METRICS_PORT: String(port),
-            METRICS_HOST: '127.0.0.1',
-            CONSUMER_TOPIC: topic,
-            CONSUMER_GROUP_ID: `${topic}-group`,
-          },
-          120_000,
-        );
-        try {
-          await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/readyz`)) === 200, {
-            description: `the ${c} from the image files to be ready (${proc.output()})`,
-            timeoutMs: 60_000,
-          });
-          expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain('shopstream_');
-        } finally {
-          proc.child.kill('SIGTERM');
-        }
-        await proc.exited;
-      }
-    }, 180_000);
-
-    it('operator: starts against the kube-apiserver', async () => {
-      const kc = kubeConfig();
-      const core = kc.makeApiClient(CoreV1Api);
-      const namespace = randomNamespace('images');
-      await installPipelineCrd(kc);
-      await core.createNamespace({ body: { metadata: { name: namespace } } });
-      const port = await freePort();
-      const proc = runNode(
-        images.operator,
-        PRODUCTION_TARGETS.operator.cmd,
-        {
-          KUBECONFIG: env.kubeconfig,
-          OPERATOR_NAMESPACE: namespace,
-          WATCH_NAMESPACE: namespace,
-          METRICS_PORT: String(port),
-          METRICS_HOST: '127.0.0.1',
-        },
-        120_000,
-      );
-      try {
-        await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/healthz`)) === 200, {
-          description: `the operator from the image files to serve /healthz (${proc.output()})`,
-        });
-        expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain(
-          'shopstream_operator_',
-        );
-      } finally {
-        proc.child.kill('SIGTERM');
-        await proc.exited;
-        await core.deleteNamespace({ name: namespace }).catch(() => undefined);
-      }
-    });
   });
 });
 
