@@ -185,6 +185,10 @@ export const configDocs: Record<Component, Record<string, ConfigKeyDoc>> = {
       description: 'Dead-letter topic; unset: <CONSUMER_TOPIC>.dlq.',
       examples: ['product.events.dlq'],
     },
+    CONSUMER_TOPIC_WAIT_INTERVAL_MS: {
+      description:
+        'While the topic or the dead-letter topic does not exist (or Kafka does not answer), the consumer waits, not ready, and looks again this often.',
+    },
     CONSUMER_RETRY_BASE_MS: { description: 'First delay when a retriable failure is retried.' },
     CONSUMER_RETRY_MAX_MS: { description: 'Longest retry delay.' },
     CONSUMER_BLOCKED_LOG_INTERVAL_MS: {

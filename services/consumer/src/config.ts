@@ -9,6 +9,11 @@ export const configSchema = commonConfigSchema.extend({
   /** Where a group with no committed offset starts; a group with commits resumes from them. */
   CONSUMER_START_FROM: z.enum(['earliest', 'latest']).default('earliest'),
   CONSUMER_DLQ_TOPIC: z.string().min(1).optional(),
+  /**
+   * While the topic or the dead-letter topic does not exist (or Kafka does not answer), start-up
+   * waits, not ready, and looks again this often.
+   */
+  CONSUMER_TOPIC_WAIT_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   /** First delay when an environmental error blocks an event; doubles per retry up to the max. */
   CONSUMER_RETRY_BASE_MS: z.coerce.number().int().min(1).default(200),
   CONSUMER_RETRY_MAX_MS: z.coerce.number().int().min(1).default(10_000),

@@ -14,7 +14,10 @@ import { HOUR_MS, InboxRetention, checkInboxHorizon } from './inbox-retention.js
 import { ConsumerMetrics } from './metrics.js';
 import { ProductEventConsumer } from './product-event-consumer.js';
 
-/** Composition root of a consumer process. SIGTERM: finish the batch, commit, leave the group. */
+/**
+ * Composition root of a consumer process. Until its topics exist it runs, not ready; SIGTERM: finish
+ * the batch, commit, leave the group (or stop waiting).
+ */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   // The consumer names its group and topic in its own lines; a child field here would repeat them.
@@ -53,9 +56,11 @@ async function main(): Promise<void> {
       lagIntervalMs: config.CONSUMER_LAG_INTERVAL_MS,
       partitionsConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
       batchMax: config.CONSUMER_BATCH_MAX,
+      topicWaitIntervalMs: config.CONSUMER_TOPIC_WAIT_INTERVAL_MS,
     },
     metrics,
     log,
+    (err) => kafkaSecurityFailure(err, config, config.KAFKA_BROKERS) !== undefined,
   );
   // The inbox purge has a connection of its own: it never takes one from applying events.
   const retentionPool = new pg.Pool(
@@ -78,9 +83,9 @@ async function main(): Promise<void> {
     log,
     start: async () => {
       await consumer.start().catch((err: unknown) => {
-        // Refused credentials or an untrusted certificate stop the process at once (exit 1, the
-        // sentence below): kafkajs does not retry them, and Kubernetes' CrashLoopBackOff is the
-        // bounded backoff until the Secret is fixed.
+        // Refused credentials or an untrusted certificate stop the process at once, even while it
+        // waits for its topics (exit 1, the sentence below): kafkajs does not retry them, and
+        // Kubernetes' CrashLoopBackOff is the bounded backoff until the Secret is fixed.
         const refused = kafkaSecurityFailure(err, config, config.KAFKA_BROKERS);
         throw refused ? new Error(refused.message, { cause: err }) : err;
       });

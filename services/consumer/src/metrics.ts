@@ -11,6 +11,7 @@ export class ConsumerMetrics {
   private readonly events: Counter<'group' | 'event_type' | 'outcome'>;
   private readonly endToEnd: Histogram<'group'>;
   private readonly blocked: Gauge<'group'>;
+  private readonly waitingForTopic: Gauge<'group' | 'topic'>;
   private readonly dlqEvents: Counter<'group' | 'code'>;
   private readonly inboxPurgedRows: Counter<'group'>;
   private readonly inboxOldestAge: Gauge<'group'>;
@@ -47,6 +48,12 @@ export class ConsumerMetrics {
       name: 'shopstream_consumer_blocked',
       help: '1 while an environmental error (database, network, a bug) stops the consumer applying an event it keeps retrying; 0 otherwise',
       labelNames: ['group'] as const,
+      registers,
+    });
+    this.waitingForTopic = new Gauge({
+      name: 'shopstream_consumer_waiting_for_topic',
+      help: '1 while the consumer waits for this topic (its topic or its dead-letter topic) to exist and consumes nothing; 0 once it exists',
+      labelNames: ['group', 'topic'] as const,
       registers,
     });
     this.dlqEvents = new Counter({
@@ -86,6 +93,10 @@ export class ConsumerMetrics {
 
   setBlocked(group: string, blocked: boolean): void {
     this.blocked.set({ group }, blocked ? 1 : 0);
+  }
+
+  setWaitingForTopic(group: string, topic: string, waiting: boolean): void {
+    this.waitingForTopic.set({ group, topic }, waiting ? 1 : 0);
   }
 
   /** Counts one record acknowledged by the dead-letter topic (also counted as outcome dead_lettered). */

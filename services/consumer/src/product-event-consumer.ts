@@ -8,6 +8,7 @@ import { applyEvents } from './inbox.js';
 import type { ConsumerMetrics } from './metrics.js';
 import { RecordProcessor } from './record-processor.js';
 import type { ConsumedRecord } from './record-processor.js';
+import { StoppedBeforeStartError, waitForTopics } from './topic-wait.js';
 
 export interface ConsumerSettings {
   groupId: string;
@@ -23,6 +24,8 @@ export interface ConsumerSettings {
   partitionsConcurrently: number;
   /** At most this many records of a partition are applied in one inbox transaction. */
   batchMax: number;
+  /** While the topic or the dead-letter topic is missing, how often start-up looks again. */
+  topicWaitIntervalMs: number;
 }
 
 const headerMap = (message: KafkaMessage): Record<string, string> =>
@@ -45,8 +48,8 @@ const consumed = (topic: string, partition: number, message: KafkaMessage): Cons
  * A chunk's offsets are resolved (and so committed) only after its transaction committed and the DLQ
  * acknowledged its events at fault (`RecordProcessor`, the one path a record takes); an
  * environmental failure retries the same chunk, heartbeating, and commits nothing until it goes
- * through or the partition is taken away. Start-up checks both topics and logs, per partition, where
- * the group resumes and why.
+ * through or the partition is taken away. Start-up waits, not ready, until both topics exist
+ * (`waitForTopics`), then logs, per partition, where the group resumes and why.
  */
 export class ProductEventConsumer {
   private readonly consumer: Consumer;
@@ -57,6 +60,8 @@ export class ProductEventConsumer {
   private running = false;
   /** True once kafkajs runs the group consumer (readiness). */
   private started = false;
+  /** Aborted by stop(): ends a start-up still waiting for its topics. */
+  private readonly stopping = new AbortController();
   private lagTimer: NodeJS.Timeout | undefined;
   /** Per partition: the timestamp (ms) of the oldest message fetched but not yet applied. */
   private readonly oldestUnapplied = new Map<number, number | null>();
@@ -67,6 +72,8 @@ export class ProductEventConsumer {
     private readonly settings: ConsumerSettings,
     private readonly metrics: ConsumerMetrics,
     private readonly log: Logger,
+    /** Whether Kafka refused this client (credentials, certificates): start-up stops at once then. */
+    private readonly refused: (err: unknown) => boolean,
   ) {
     this.consumer = kafka.consumer({ groupId: settings.groupId, allowAutoTopicCreation: false });
     this.producer = kafka.producer({
@@ -90,21 +97,26 @@ export class ProductEventConsumer {
     return this.started && this.running;
   }
 
+  /**
+   * Waits until the topic and the dead-letter topic exist, then joins the group and consumes.
+   * @throws StoppedBeforeStartError when stop() came first; Kafka's refusal of this client as it came.
+   */
   async start(): Promise<void> {
     const { groupId, topic, dlqTopic, startFrom } = this.settings;
     this.metrics.init(groupId);
-    await this.admin.connect();
-    const topics = await this.admin.listTopics();
-    if (!topics.includes(topic)) {
-      throw new Error(
-        `topic ${topic} does not exist: nothing can be consumed by group ${groupId} (check CONSUMER_TOPIC)`,
-      );
-    }
-    if (!topics.includes(dlqTopic)) {
-      throw new Error(
-        `dead-letter topic ${dlqTopic} does not exist: an event at fault itself could be neither applied nor set aside, so group ${groupId} would stop at it (create the topic, or set CONSUMER_DLQ_TOPIC)`,
-      );
-    }
+    await waitForTopics(
+      { groupId, topic, dlqTopic, intervalMs: this.settings.topicWaitIntervalMs },
+      {
+        listTopics: async () => {
+          await this.admin.connect();
+          return this.admin.listTopics();
+        },
+        refused: this.refused,
+        setWaiting: (t, waiting) => this.metrics.setWaitingForTopic(groupId, t, waiting),
+      },
+      this.log,
+      this.stopping.signal,
+    );
     const dlq = `dead-letter topic ${dlqTopic} exists: events at fault themselves go there, an environmental error blocks and retries`;
     for (const p of await describeLag(this.admin, groupId, topic, startFrom)) {
       this.log.info(
@@ -134,6 +146,8 @@ export class ProductEventConsumer {
     );
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: startFrom === 'earliest' });
+    // A stop during the steps above has disconnected the clients: running the group now would rejoin.
+    if (this.stopping.signal.aborted) throw new StoppedBeforeStartError(groupId);
     this.running = true; // before run(): its first batch may arrive before run() resolves
     await this.consumer.run({
       autoCommit: true,
@@ -155,6 +169,7 @@ export class ProductEventConsumer {
   /** Finishes the in-flight batch, commits what was applied, leaves the group. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     if (this.lagTimer) clearInterval(this.lagTimer);
     await this.consumer.disconnect();
     await this.producer.disconnect();

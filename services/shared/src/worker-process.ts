@@ -5,7 +5,10 @@ import { serveOps } from './ops-server.js';
 export interface WorkerProcess {
   log: Logger;
   ops: { host: string; port: number; registry: Registry; ready: () => Promise<boolean> };
-  /** Runs after the ops server is up, so /healthz answers while the worker starts. */
+  /**
+   * Runs after the ops server is up, so /healthz answers while the worker starts. It may take
+   * long (the consumer waits for its topics): a signal meanwhile runs `stop`, which must end it.
+   */
   start: () => Promise<void>;
   /** What SIGTERM/SIGINT does, logged with `stopMessage` first; the process exits 0 after it. */
   stop: () => Promise<void>;
@@ -14,17 +17,12 @@ export interface WorkerProcess {
 
 /**
  * The lifecycle every worker (relay, consumer) shares: serve /healthz, /readyz, /metrics, start,
- * and on the first SIGTERM or SIGINT run `stop` once, close the ops server and exit 0 (1 if stop
- * failed). Rejects if `start` does.
+ * and on the first SIGTERM or SIGINT — during start too — run `stop` once, close the ops server and
+ * exit 0 (1 if stop failed). Rejects if `start` does, unless a signal came first: then how `start`
+ * ended is the stop's business.
  */
 export async function runWorkerProcess(worker: WorkerProcess): Promise<void> {
   const server = serveOps(worker.ops);
-  try {
-    await worker.start();
-  } catch (err) {
-    server.close();
-    throw err;
-  }
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -41,6 +39,17 @@ export async function runWorkerProcess(worker: WorkerProcess): Promise<void> {
     server.close();
     process.exit(code);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const onSigterm = (): void => void shutdown('SIGTERM');
+  const onSigint = (): void => void shutdown('SIGINT');
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGINT', onSigint);
+  try {
+    await worker.start();
+  } catch (err) {
+    if (stopping) return;
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGINT', onSigint);
+    server.close();
+    throw err;
+  }
 }

@@ -34,6 +34,9 @@ export interface ConsumerFixture {
   /** Produces events as the relay would (key, CloudEvents headers, JSON data). */
   produce(events: NewOutboxEvent[]): Promise<void>;
   produceRaw(messages: { key: string; value: string; headers: IHeaders }[]): Promise<void>;
+  /** A consumer process, returned as soon as it runs (ready or not). */
+  launchConsumer(env?: Record<string, string>): Promise<ConsumerProcess>;
+  /** A consumer process, returned once /readyz says ready. */
   startConsumer(env?: Record<string, string>): Promise<ConsumerProcess>;
   close(): Promise<void>;
 }
@@ -51,9 +54,12 @@ export function productEvents(products: number, versions: number, topic: string)
   return out;
 }
 
-/** A fresh database, topic, DLQ topic and group name; real consumer processes on demand. */
+/**
+ * A fresh database, topic, DLQ topic and group name; real consumer processes on demand. The topics
+ * named in `missing` are left for the test to create.
+ */
 export async function consumerFixture(
-  options: { partitions?: number; brokers?: string } = {},
+  options: { partitions?: number; brokers?: string; missing?: ('topic' | 'dlq')[] } = {},
 ): Promise<ConsumerFixture> {
   const db = await createTestDatabase('consumer');
   await migrate(db.url);
@@ -67,15 +73,14 @@ export async function consumerFixture(
   const dlq = `${topic}.dlq`;
   const group = randomGroup('product-consumer');
   const kafka = new Kafka({ clientId: 'fixture', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const missing = new Set(options.missing ?? []);
+  const topics = [
+    { topic, numPartitions: options.partitions ?? 3, replicationFactor: 1 },
+    { topic: dlq, numPartitions: 1, replicationFactor: 1 },
+  ].filter((t) => !missing.has(t.topic === topic ? 'topic' : 'dlq'));
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: options.partitions ?? 3, replicationFactor: 1 },
-      { topic: dlq, numPartitions: 1, replicationFactor: 1 },
-    ],
-    waitForLeaders: true,
-  });
+  if (topics.length > 0) await admin.createTopics({ topics, waitForLeaders: true });
   await admin.disconnect();
   const producer = fixtureProducer(kafka);
   await producer.connect();
@@ -103,7 +108,7 @@ export async function consumerFixture(
     async produceRaw(messages) {
       await producer.send({ topic, acks: -1, messages });
     },
-    async startConsumer(env = {}) {
+    async launchConsumer(env = {}) {
       const metricsPort = await freePort();
       const proc = startService('services/consumer/src/main.ts', {
         DATABASE_URL: db.url,
@@ -122,14 +127,19 @@ export async function consumerFixture(
         metrics: async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
       };
       consumers.push(consumer);
+      return consumer;
+    },
+    async startConsumer(env = {}) {
+      const consumer = await fixture.launchConsumer(env);
       await waitFor(
-        async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok,
+        async () =>
+          (await fetch(`http://127.0.0.1:${consumer.metricsPort}/readyz`).catch(() => undefined))?.ok,
         {
           description: 'the consumer to be ready',
           timeoutMs: 60_000,
         },
       ).catch((err: unknown) => {
-        throw new Error(`consumer did not become ready; its output:\n${proc.output()}`, { cause: err });
+        throw new Error(`consumer did not become ready; its output:\n${consumer.output()}`, { cause: err });
       });
       return consumer;
     },
