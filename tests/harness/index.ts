@@ -21,7 +21,7 @@ export { fixtureProducer } from './fixture-producer.js';
 export type { ReadRecord } from './topic-reader.js';
 export { startPrivateKafka } from './private-kafka.js';
 export type { PrivateKafka, PrivateKafkaOptions } from './private-kafka.js';
-export { startSecuredKafka, saslSslEnv, mtlsEnv, addKafkaUserAcls } from './secured-kafka.js';
+export { startSecuredKafka, saslSslEnv, mtlsEnv, addKafkaUserAcls, oneLogin } from './secured-kafka.js';
 export type { SecuredKafka, SecuredKafkaOptions, ScramUser, KafkaUserAcl } from './secured-kafka.js';
 export { kubeConfig, installPipelineCrd, installFixtureCrd, serviceAccountKubeconfig } from './kube.js';
 export { startPrivateKube } from './private-kube.js';

@@ -274,3 +274,10 @@ export async function addKafkaUserAcls(
     await admin.disconnect();
   }
 }
+
+/**
+ * Whether `refused` failed authentications in the broker's log are one login by a kafkajs client.
+ * Usually one; two when the broker's close of the refused connection reaches kafkajs before its SASL
+ * answer: kafkajs then sees a connection error, which it retries once more (brokerPool.connect).
+ */
+export const oneLogin = (refused: number): boolean => refused === 1 || refused === 2;

@@ -6,6 +6,7 @@ import {
   freePort,
   randomGroup,
   randomTopic,
+  oneLogin,
   saslSslEnv,
   startSecuredKafka,
   startService,
@@ -178,7 +179,8 @@ describe('the admin page on Kafka over SASL_SSL', () => {
     }
     // 11 page loads, one login: without the pause each load logs in (and is refused) again.
     await sleep(1_000); // the broker writes its log line after refusing
-    expect((await kafka.failedAuthentications('saslSsl')) - before).toBe(1);
+    const firstLogin = (await kafka.failedAuthentications('saslSsl')) - before;
+    expect(oneLogin(firstLogin)).toBe(true);
 
     // After the pause the next load asks Kafka again (a fixed KafkaUser would be picked up), once,
     // and the next pause is longer.
@@ -188,7 +190,7 @@ describe('the admin page on Kafka over SASL_SSL', () => {
     expect(retryAtOf(again.html)).toBeGreaterThan(retryAt);
     expect(problemOf((await api.get('/admin/dlq')).html)).toContain(sentence);
     await sleep(1_000);
-    expect((await kafka.failedAuthentications('saslSsl')) - before).toBe(2);
+    expect(oneLogin((await kafka.failedAuthentications('saslSsl')) - before - firstLogin)).toBe(true);
     expect(api.process.output()).not.toContain(WRONG_PASSWORD);
   });
 

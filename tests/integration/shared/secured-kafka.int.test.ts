@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   freePort,
   mtlsEnv,
+  oneLogin,
   saslSslEnv,
   seedOutbox,
   startSecuredKafka,
@@ -117,7 +118,7 @@ describe('Kafka over SASL_SSL with SCRAM users', () => {
         `Kafka at ${kafka.saslSsl} refused the credentials (SASL SCRAM-SHA-512 authentication failed for user 'consumer')`,
       );
       // Kubernetes restarts it with CrashLoopBackOff: the backoff is the kubelet's, one attempt per start.
-      expect((await kafka.failedAuthentications('saslSsl')) - before).toBe(1);
+      expect(oneLogin((await kafka.failedAuthentications('saslSsl')) - before)).toBe(true);
       expect((await readModels(f.sql)).search).toHaveLength(0);
     });
 
@@ -149,7 +150,7 @@ describe('Kafka over SASL_SSL with SCRAM users', () => {
         `shopstream: Kafka at ${kafka.saslSsl} refused the credentials (SASL SCRAM-SHA-512 authentication failed for user 'cli'): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD\n`,
       );
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect((await kafka.failedAuthentications('saslSsl')) - before).toBe(1);
+      expect(oneLogin((await kafka.failedAuthentications('saslSsl')) - before)).toBe(true);
     });
 
     it('`shopstream lag` trusting another CA: one line naming KAFKA_SSL_CA_FILE, exit 1', async () => {
