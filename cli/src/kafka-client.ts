@@ -10,8 +10,9 @@ export type CliKafkaConfig = KafkaSecurityConfig & { KAFKA_BROKERS: string[] };
 /**
  * The CLI's only way to build a Kafka client, so every command connects as the services do
  * (same keys, same builder). It gives up within seconds: a person is waiting at the terminal, and
- * a stopped broker is to be reported, not waited on. A refused login is not retried at all (kafkajs
- * treats SASL authentication failures as non-retriable), a TLS failure twice in under a second.
+ * a stopped broker is to be reported, not waited on. A refused login is not retried (kafkajs treats
+ * SASL authentication failures as non-retriable) unless kafkajs saw it as a connection error first,
+ * which a loaded machine makes possible; a TLS failure is tried twice in under a second.
  */
 export function cliKafka(config: CliKafkaConfig): Kafka {
   silenceKafkaJsTimerWarning();

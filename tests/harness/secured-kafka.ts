@@ -277,7 +277,9 @@ export async function addKafkaUserAcls(
 
 /**
  * Whether `refused` failed authentications in the broker's log are one login by a kafkajs client.
- * Usually one; two when the broker's close of the refused connection reaches kafkajs before its SASL
- * answer: kafkajs then sees a connection error, which it retries once more (brokerPool.connect).
+ * Usually one; twice, in full-suite runs on a loaded machine, one `shopstream lag` showed as two
+ * (15 logins in a row on a quieter one: one each). kafkajs retries a connect that failed as a
+ * connection error (brokerPool.connect), and under load the broker's close of the refused connection
+ * or the connect timeout can be what it sees first. Two is still one login, not a retry storm.
  */
 export const oneLogin = (refused: number): boolean => refused === 1 || refused === 2;
