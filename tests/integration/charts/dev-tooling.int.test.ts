@@ -284,6 +284,7 @@ def fail(msg):
     raise TiltFail(msg)
 
 class Config:
+    tilt_subcommand = flags.pop('_subcommand', 'up')
     def define_bool(self, name, usage=''):
         pass
     def parse(self):
@@ -370,7 +371,7 @@ describe('Tiltfile', () => {
   let home: string;
   let versions: ExternalVersions;
 
-  const tilt = async (context: string, flags: Record<string, boolean> = {}): Promise<TiltRecord> => {
+  const tilt = async (context: string, flags: Record<string, boolean | string> = {}): Promise<TiltRecord> => {
     const { stdout } = await run(
       'python3',
       [join(work, 'tilt_stub.py'), repoRoot, context, JSON.stringify(flags)],
@@ -663,6 +664,16 @@ describe('Tiltfile', () => {
       expect(named('Deployment', spec.relay.deploymentRef.name)).toBeDefined();
       for (const c of spec.consumers) expect(named('Deployment', c.deploymentRef.name)).toBeDefined();
     });
+  });
+
+  it('at `tilt down` first deletes the pipelines and waits, while the operator still removes their finalizer', async () => {
+    const down = await tilt('kind-shopstream', { _subcommand: 'down' });
+    expect(down.failed).toBeNull();
+    expect(String(down.locals[0]!.cmd)).toMatch(
+      /^kubectl --context kind-shopstream get crd productpipelines\.shopstream\.io .*\|\| exit 0; kubectl --context kind-shopstream -n shop delete productpipelines --all --wait=true/,
+    );
+    const up = await tilt('kind-shopstream');
+    expect(up.locals.filter((l) => String(l.cmd).includes('delete productpipelines'))).toEqual([]);
   });
 
   it('with --prod-images builds the production targets and keeps the root filesystem read-only', async () => {
