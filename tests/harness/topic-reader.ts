@@ -16,13 +16,16 @@ export interface ReadRecord {
 
 /**
  * Reads a whole topic from the earliest offset with a throwaway consumer group until `expected`
- * records arrived (or the deadline passed), in partition order.
+ * records arrived (or the deadline passed), in partition order. With `toEnd`, it then goes on to
+ * the end of every partition as it is at that moment: what a test that counts duplicates needs,
+ * since records beyond `expected` are exactly the ones it is looking for.
  */
 export async function readTopic(
   brokers: string,
   topic: string,
   expected: number,
   timeoutMs = 120_000,
+  options: { toEnd?: boolean } = {},
 ): Promise<ReadRecord[]> {
   const kafka = new Kafka({ clientId: 'test-reader', brokers: [brokers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: randomGroup('reader'), maxBytesPerPartition: 10 * 1024 * 1024 });
@@ -51,6 +54,18 @@ export async function readTopic(
       description: `${expected} records on ${topic}`,
       timeoutMs,
     });
+    if (options.toEnd) {
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+      const reached = (partition: number, high: string): boolean =>
+        BigInt(high) === 0n ||
+        records.some((r) => r.partition === partition && BigInt(r.offset) >= BigInt(high) - 1n);
+      await waitFor(() => ends.every((e) => e.high === e.low || reached(e.partition, e.high)), {
+        description: `the end of every partition of ${topic}`,
+        timeoutMs,
+      });
+    }
   } finally {
     await consumer.disconnect();
   }

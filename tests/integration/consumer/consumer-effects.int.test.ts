@@ -80,6 +80,9 @@ describe('the product event consumer', () => {
       .split('\n')
       .filter((l) => l.includes(f.topic))
       .map((l) => l.trim().split(/\s+/)[5]);
-    expect(lags.every((lag) => lag === '0')).toBe(true);
+    // A row per partition the group committed on (here the poison's), each at lag 0; `every` alone
+    // would pass on no rows at all.
+    expect(lags.length).toBeGreaterThan(0);
+    expect(lags).toEqual(lags.map(() => '0'));
   });
 });
