@@ -9,6 +9,7 @@ import {
   commitsPastUnapplied,
   consumerFixture,
   dlqRecordCount,
+  logLines,
   metricValue,
   sampleCommits,
   startLoad,
@@ -27,21 +28,6 @@ const CONSUMER_ENV = {
   CONSUMER_BLOCKED_LOG_INTERVAL_MS: '2000',
 };
 const BREAK_MS = 10_000;
-
-interface LogLine {
-  msg: string;
-  level: string;
-  [field: string]: unknown;
-}
-
-function logLines(consumer: ConsumerProcess, msg: RegExp): LogLine[] {
-  return consumer
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine)
-    .filter((l) => msg.test(l.msg));
-}
 
 async function withAdmin<T>(fn: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({ connectionString: infraEnv().databaseUrl });

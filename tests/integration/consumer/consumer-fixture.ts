@@ -23,6 +23,23 @@ export interface ConsumerProcess extends ServiceProcess {
   metrics(): Promise<string>;
 }
 
+/** One JSON line of a consumer's log. */
+export interface LogLine {
+  msg: string;
+  level: string | number;
+  [field: string]: unknown;
+}
+
+/** The consumer's JSON log lines whose `msg` is `msg` (or matches it), oldest first. */
+export function logLines(consumer: ConsumerProcess, msg: string | RegExp): LogLine[] {
+  return consumer
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine)
+    .filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(l.msg)));
+}
+
 export interface ConsumerFixture {
   db: TestDatabase;
   sql: pg.Pool;

@@ -2,8 +2,8 @@ import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, waitFor } from '../../harness/index.js';
-import { consumerFixture, productEvents, readModels } from './consumer-fixture.js';
-import type { ConsumerFixture, ConsumerProcess } from './consumer-fixture.js';
+import { consumerFixture, logLines, productEvents, readModels } from './consumer-fixture.js';
+import type { ConsumerFixture, ConsumerProcess, LogLine } from './consumer-fixture.js';
 
 // Issue 17 item 3: on a first `tilt up` the consumer may start before the operator has created its
 // topics through Strimzi. It must then stay up and not ready, say why, and look again — not exit
@@ -11,21 +11,6 @@ import type { ConsumerFixture, ConsumerProcess } from './consumer-fixture.js';
 
 /** Short re-checks, and debug lines so that every check shows in the output. */
 const WAIT_ENV = { CONSUMER_TOPIC_WAIT_INTERVAL_MS: '300', LOG_LEVEL: 'debug' };
-
-interface LogLine {
-  msg: string;
-  level: string | number;
-  [field: string]: unknown;
-}
-
-function logLines(consumer: ConsumerProcess, msg: string): LogLine[] {
-  return consumer
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine)
-    .filter((l) => l.msg === msg);
-}
 
 const waiting = (consumer: ConsumerProcess): LogLine[] =>
   logLines(consumer, 'consumer waiting for its topics');

@@ -3,8 +3,14 @@ import { createLogger } from '@shopstream/shared';
 import { ConsumerMetrics } from '../../../services/consumer/src/metrics.js';
 import { HOUR_MS, InboxRetention, PURGE_BATCH_SQL } from '../../../services/consumer/src/inbox-retention.js';
 import { randomGroup, waitFor } from '../../harness/index.js';
-import { appliedEventIds, consumerFixture, metricValue, productEvents } from './consumer-fixture.js';
-import type { ConsumerFixture, ConsumerProcess } from './consumer-fixture.js';
+import {
+  appliedEventIds,
+  consumerFixture,
+  logLines,
+  metricValue,
+  productEvents,
+} from './consumer-fixture.js';
+import type { ConsumerFixture } from './consumer-fixture.js';
 
 // The promise these tests prove (DESIGN §2, `processed_event`; no §9 row covers it): the inbox
 // stays bounded. Rows of a group older than its retention horizon are purged in small batches, each
@@ -69,21 +75,6 @@ function retention(group: string, overrides: { batchSize?: number; lockTimeoutMs
     purger,
     purgedCounter: async () => metricValue(await metrics.registry.metrics(), PURGED, { group }),
   };
-}
-
-interface LogLine {
-  msg: string;
-  level: string;
-  [field: string]: unknown;
-}
-
-function logLines(consumer: ConsumerProcess, msg: string): LogLine[] {
-  return consumer
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as LogLine)
-    .filter((l) => l.msg === msg);
 }
 
 describe('the inbox retention purge', () => {
