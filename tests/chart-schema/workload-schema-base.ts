@@ -126,6 +126,9 @@ export const configDocs: Record<Component, Record<string, ConfigKeyDoc>> = {
   relay: {
     SHARD_COUNT: shardCount('relay'),
     RELAY_BATCH_SIZE: { description: 'Outbox rows claimed and published per batch.' },
+    RELAY_COMPRESSION: {
+      description: 'Codec of the record batches sent to Kafka: none, or gzip (costs relay CPU, saves bytes).',
+    },
     RELAY_POLL_INTERVAL_MS: { description: 'Polling interval, the fallback to LISTEN/NOTIFY wake-ups.' },
     RELAY_LEASE_MS: {
       description:

@@ -59,15 +59,15 @@ export async function seedOutbox(pool: pg.Pool, options: SeedOptions): Promise<s
   return products;
 }
 
-/** Inserts built events in the given order (their seq follows it). */
+/** Inserts built events in the given order (their seq follows it); a checked-out client keeps it in its transaction. */
 export async function insertEvents(
-  pool: pg.Pool,
+  pool: Pick<pg.ClientBase, 'query'>,
   events: ReturnType<typeof buildProductEvent>[],
 ): Promise<void> {
   await pool.query(
     `insert into outbox_event (id, aggregate_type, aggregate_id, aggregate_version, event_type, topic, shard, payload, headers, created_at)
      select id, at, aid, av, et, topic, shard, payload, headers, created_at
-     from unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::smallint[], $8::jsonb[], $9::jsonb[], $10::timestamptz[])
+     from unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::text[], $6::text[], $7::smallint[], $8::json[], $9::jsonb[], $10::timestamptz[])
        with ordinality as t(id, at, aid, av, et, topic, shard, payload, headers, created_at, n)
      order by n`,
     [

@@ -3,16 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  Kafka,
-  ResourcePatternTypes,
-  logLevel,
-} from 'kafkajs';
+import kafkajs from 'kafkajs';
+import type { AclOperationTypes as AclOperation, AclResourceTypes as AclResource } from 'kafkajs';
 import { startPrivateKafka } from './private-kafka.js';
 import type { PrivateKafka } from './private-kafka.js';
+
+// kafkajs is CommonJS: Node's ESM loader (benches run under tsx) finds only some of its named
+// exports, the ACL enums not among them; the default export has them all.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, ResourcePatternTypes, logLevel } =
+  kafkajs;
 
 const run = promisify(execFile);
 
@@ -214,7 +213,7 @@ export interface KafkaUserAcl {
 }
 
 /** Strimzi's operation names → Kafka's ACL operation codes (kafkajs AclOperationTypes). */
-const OPERATIONS: Record<string, AclOperationTypes> = {
+const OPERATIONS: Record<string, AclOperation> = {
   All: AclOperationTypes.ALL,
   Read: AclOperationTypes.READ,
   Write: AclOperationTypes.WRITE,
@@ -227,7 +226,7 @@ const OPERATIONS: Record<string, AclOperationTypes> = {
   AlterConfigs: AclOperationTypes.ALTER_CONFIGS,
   IdempotentWrite: AclOperationTypes.IDEMPOTENT_WRITE,
 };
-const RESOURCES: Record<KafkaUserAcl['resource']['type'], AclResourceTypes> = {
+const RESOURCES: Record<KafkaUserAcl['resource']['type'], AclResource> = {
   topic: AclResourceTypes.TOPIC,
   group: AclResourceTypes.GROUP,
   cluster: AclResourceTypes.CLUSTER,

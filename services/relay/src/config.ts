@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { commonConfigSchema, parseConfig } from '@shopstream/shared';
 import type { Env } from '@shopstream/shared';
+import { RELAY_COMPRESSIONS } from './kafka-publisher.js';
 
 /** The environment, typed; also what types the workload chart's `config` (npm run charts:schema). */
 export const configSchema = commonConfigSchema
@@ -11,7 +12,9 @@ export const configSchema = commonConfigSchema
     RELAY_ID: z.string().min(1).max(200).optional(),
     /** Unset: the database's (relay_config). Set: must equal it, or the relay refuses to start. */
     SHARD_COUNT: z.coerce.number().int().min(1).max(32767).optional(),
-    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
+    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+    /** Codec of the record batches the relay sends (gzip: kafkajs's own, no native code). */
+    RELAY_COMPRESSION: z.enum(RELAY_COMPRESSIONS).default('none'),
     RELAY_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
     RELAY_LEASE_MS: z.coerce.number().int().min(1000).default(10_000),
     RELAY_HEARTBEAT_MS: z.coerce.number().int().min(100).default(3_000),

@@ -11,7 +11,7 @@ export { OutboxStore } from './outbox-store.js';
 export type { PendingEvent, PublishedEvent, FailedEvent, Backlog } from './outbox-store.js';
 export { Relay } from './relay.js';
 export type { RelayMaintenance, RelayTimings } from './relay.js';
-export { relayOnce } from './relay-loop.js';
+export { claimBatch, sendBatch, settleBatch } from './relay-loop.js';
 export {
   OutboxMaintenance,
   DEFAULT_MAINTENANCE_SETTINGS,

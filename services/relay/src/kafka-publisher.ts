@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel as kafkaLogLevel } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel as kafkaLogLevel } from 'kafkajs';
 import type { Admin, LogEntry, Message, PartitionMetadata, Producer } from 'kafkajs';
 import { kafkaSecurityFailure, kafkaSecurityOptions } from '@shopstream/shared';
 import type { KafkaSecurityConfig, Logger } from '@shopstream/shared';
@@ -7,6 +7,9 @@ import { PublishError, classifyPublishFailure } from './publish-failure.js';
 
 export { PublishError } from './publish-failure.js';
 export type { PublishFailureReason } from './publish-failure.js';
+
+export const RELAY_COMPRESSIONS = ['none', 'gzip'] as const;
+export type RelayCompression = (typeof RELAY_COMPRESSIONS)[number];
 
 /** Events of one partition that failed together, and why. */
 export interface FailedSend {
@@ -49,7 +52,7 @@ const withDeadline = <T>(work: Promise<T>, ms: number, what: string): Promise<T>
 };
 
 /**
- * The relay's only way to Kafka: kafkajs's idempotent producer (acks = all, one request in flight,
+ * The relay's only way to Kafka: kafkajs's idempotent producer (acks = all, one request per partition in flight,
  * key = product id, CloudEvents headers as stored). Each batch is split by partition — computed
  * with kafkajs's default (Java-compatible murmur2) partitioner over the topic's metadata — and each
  * partition's records are sent as their own request, so a partition whose leader is away fails
@@ -65,6 +68,7 @@ export class KafkaPublisher {
   private readonly partitions = new Map<string, PartitionMetadata[]>();
   private readonly pick = Partitioners.DefaultPartitioner();
   private connected = false;
+  private readonly codec: CompressionTypes;
 
   constructor(
     private readonly options: {
@@ -74,6 +78,8 @@ export class KafkaPublisher {
       sendTimeoutMs: number;
       log: Logger;
       security?: KafkaSecurityConfig;
+      /** Codec of every record batch; kafkajs ships gzip without native code (snappy/lz4/zstd need it). */
+      compression?: RelayCompression;
     },
   ) {
     const kafka = new Kafka({
@@ -89,7 +95,10 @@ export class KafkaPublisher {
     this.newProducer = () =>
       kafka.producer({
         idempotent: true,
-        maxInFlightRequests: 1,
+        // Per connection, not per partition: a batch's partitions go as concurrent requests, while a
+        // partition never has two in flight (a batch's sends all settle before the next batch's
+        // start), which is what keeps its records in order. 5 is Kafka's limit for idempotence.
+        maxInFlightRequests: 5,
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner, // each record names its partition anyway
         // kafkajs refuses an idempotent producer without retries: one quick retry, inside the deadline
@@ -99,6 +108,7 @@ export class KafkaPublisher {
       });
     this.producer = this.newProducer();
     this.admin = kafka.admin({ retry: { retries: 0 } });
+    this.codec = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   }
 
   get isConnected(): boolean {
@@ -271,7 +281,7 @@ export class KafkaPublisher {
         partition: group.partition,
       }));
       const metadata = await withDeadline(
-        this.producer.send({ topic: group.topic, acks: -1, messages }),
+        this.producer.send({ topic: group.topic, acks: -1, messages, compression: this.codec }),
         this.options.sendTimeoutMs,
         `sending ${messages.length} records to ${group.topic}/${group.partition}`,
       );
@@ -309,8 +319,8 @@ export class KafkaPublisher {
   }
 }
 
-/** The stored payload is the record's value. */
-const valueOf = (event: PendingEvent): string => JSON.stringify(event.payload);
+/** The stored payload text is the record's value, byte for byte. */
+const valueOf = (event: PendingEvent): string => event.payload;
 
 /**
  * The wire size of an event's record, as the broker's size limit counts it (close enough: the

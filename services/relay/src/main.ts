@@ -29,7 +29,8 @@ async function main(): Promise<void> {
       statementTimeoutMs,
       queryTimeoutMs: statementTimeoutMs + 1_000,
     });
-  const pool = new pg.Pool(connection(4));
+  // Parallel workers add only IPC waits to the loop's short index walks on small hosts.
+  const pool = new pg.Pool({ ...connection(4), options: '-c max_parallel_workers_per_gather=0' });
   pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
   const shardCount = await resolveShardCount(pool, config.SHARD_COUNT);
   const metrics = new RelayMetrics();
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     clientId: config.KAFKA_CLIENT_ID,
     sendTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
     security: config,
+    compression: config.RELAY_COMPRESSION,
     log,
   });
   const ownership = new ShardOwnership(

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { blockedByDeadSql } from '@shopstream/shared';
+import { firstDeadPerProductSql } from '@shopstream/shared';
 import type { OwnedShards } from './shard-ownership.js';
 
 /** An outbox row as the relay publishes it. */
@@ -10,7 +10,8 @@ export interface PendingEvent {
   aggregateId: string;
   eventType: string;
   topic: string;
-  payload: unknown;
+  /** The stored JSON text, sent as the record's value as it is (never parsed and written again). */
+  payload: string;
   headers: Record<string, string>;
   attempts: number;
   createdAt: Date;
@@ -58,8 +59,13 @@ export class OutboxStore {
    * Per-product order holds across shards too: a row is skipped while an earlier row of its product
    * waits anywhere — DEAD, PENDING and not yet due, or PENDING in a shard this relay does not hold
    * (possible only if events of one product ever landed in two shards; then the other owner goes first).
+   * That check is written as `status <> 'SKIPPED'` (the partition holds PENDING, DEAD and SKIPPED rows
+   * only) so no partial index on status matches it: with statistics of a table that just filled up,
+   * PostgreSQL otherwise ANDed the whole PENDING index into every probe, one per candidate row.
+   * Products in `busy` (their events are being sent or are not settled yet) are skipped whole: none
+   * of their events is claimed again, and none of their later ones overtakes them.
    */
-  async claim(owned: OwnedShards, limit: number): Promise<PendingEvent[]> {
+  async claim(owned: OwnedShards, limit: number, busy: readonly string[] = []): Promise<PendingEvent[]> {
     if (owned.size === 0) return [];
     const [shards, epochs] = fence(owned);
     const { rows } = await this.pool.query<{
@@ -69,7 +75,7 @@ export class OutboxStore {
       aggregate_id: string;
       event_type: string;
       topic: string;
-      payload: unknown;
+      payload: string;
       headers: Record<string, string>;
       attempts: number;
       created_at: Date;
@@ -78,18 +84,18 @@ export class OutboxStore {
          select s.shard from relay_shard s join unnest($2::int[], $3::bigint[]) as mine(shard, epoch)
            on s.shard = mine.shard and s.epoch = mine.epoch
          where s.owner = $1 and s.lease_until > now())
-       select e.id, e.seq, e.shard, e.aggregate_id, e.event_type, e.topic, e.payload, e.headers, e.attempts, e.created_at
+       select e.id, e.seq, e.shard, e.aggregate_id, e.event_type, e.topic, e.payload::text as payload, e.headers, e.attempts, e.created_at
        from outbox_event_unpublished e
        where e.status = 'PENDING' and e.shard = any(array(select shard from held)) and e.next_attempt_at <= now()
+         and e.aggregate_id <> all($5::uuid[])
          and not exists (
            select 1 from outbox_event_unpublished b
            where b.aggregate_id = e.aggregate_id and b.seq < e.seq
-             and (b.status = 'DEAD'
-                  or (b.status = 'PENDING'
-                      and (b.next_attempt_at > now() or b.shard <> all(array(select shard from held))))))
+             and b.status <> 'SKIPPED'
+             and (b.status = 'DEAD' or b.next_attempt_at > now() or b.shard <> all(array(select shard from held))))
        order by e.seq
        limit $4`,
-      [this.owner, shards, epochs, limit],
+      [this.owner, shards, epochs, limit, busy],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -172,6 +178,23 @@ export class OutboxStore {
   }
 
   /**
+   * Gives `outbox_event_unpublished` column statistics if it never had any (a new database, whose
+   * first burst arrives before autovacuum's next round). Without them PostgreSQL guesses 0.5 % of
+   * the rows PENDING and plans the claim as a sort of every pending row and the mark as a scan of
+   * them per acked id: seconds per statement, growing with the burst. ANALYZE samples the table
+   * without blocking writers. @returns whether it ran.
+   */
+  async analyzeIfNeverAnalyzed(): Promise<boolean> {
+    const { rows } = await this.pool.query<{ never: boolean }>(
+      `select last_analyze is null and last_autoanalyze is null as never
+       from pg_stat_user_tables where relid = 'outbox_event_unpublished'::regclass`,
+    );
+    if (!rows[0]?.never) return false;
+    await this.pool.query('analyze outbox_event_unpublished');
+    return true;
+  }
+
+  /**
    * Backlog of the owned shards from the unpublished partition only: cheap enough to poll. Blocked
    * rows (PENDING behind a DEAD row of their product) are counted apart from pending and left out
    * of the oldest-pending age: no relay can move them until a person requeues or skips.
@@ -183,13 +206,15 @@ export class OutboxStore {
       dead: number;
       oldest: number | null;
     }>(
-      `select count(*) filter (where e.status = 'PENDING' and not blocked)::int as pending,
-              count(*) filter (where e.status = 'PENDING' and blocked)::int as blocked,
-              count(*) filter (where e.status = 'DEAD')::int as dead,
-              extract(epoch from now() - min(e.created_at) filter (where e.status = 'PENDING' and not blocked))::float8 as oldest
+      `with first_dead as (${firstDeadPerProductSql})
+       select count(*) filter (where d.seq is null)::int as pending,
+              count(*) filter (where d.seq is not null)::int as blocked,
+              (select count(*)::int from outbox_event_unpublished
+               where status = 'DEAD' and shard = any($1::int[])) as dead,
+              extract(epoch from now() - min(e.created_at) filter (where d.seq is null))::float8 as oldest
        from outbox_event_unpublished e
-       cross join lateral (select e.status = 'PENDING' and ${blockedByDeadSql('e')} as blocked) b
-       where e.shard = any($1::int[])`,
+       left join first_dead d on d.aggregate_id = e.aggregate_id and d.seq < e.seq
+       where e.status = 'PENDING' and e.shard = any($1::int[])`,
       [[...owned.keys()]],
     );
     const r = rows[0];

@@ -3,8 +3,8 @@ import type { PublishOutcome } from './kafka-publisher.js';
 import type { FailedEvent, PendingEvent, PublishedEvent } from './outbox-store.js';
 import { PublishError } from './publish-failure.js';
 import type { PublishFailureReason } from './publish-failure.js';
-import { relayOnce } from './relay-loop.js';
-import type { RelayPorts, RelaySettings } from './relay-loop.js';
+import { claimBatch, sendBatch, settleBatch } from './relay-loop.js';
+import type { IterationResult, RelayPorts, RelaySettings } from './relay-loop.js';
 import type { OwnedShards } from './shard-ownership.js';
 
 const settings: RelaySettings = {
@@ -17,6 +17,14 @@ const settings: RelaySettings = {
   maxRecordBytes: 10_000,
 };
 
+/** Claim, send and settle in series: one pass of what the relay's loop overlaps. */
+async function relayOnce(ports: RelayPorts, s: RelaySettings): Promise<IterationResult> {
+  const claimed = await claimBatch(ports, s);
+  if (claimed.events.length === 0)
+    return { claimed: 0, published: 0, failed: 0, fencedOff: 0, selfFenced: claimed.selfFenced };
+  return settleBatch(ports, s, await sendBatch(ports, s, claimed));
+}
+
 let seq = 0;
 const event = (product: string, shard = 0, description = 'ok'): PendingEvent => ({
   id: `e${++seq}`,
@@ -25,7 +33,7 @@ const event = (product: string, shard = 0, description = 'ok'): PendingEvent => 
   aggregateId: product,
   eventType: 'product.updated',
   topic: 'product.events',
-  payload: { id: product, description },
+  payload: JSON.stringify({ id: product, description }),
   headers: { ce_id: `e${seq}` },
   attempts: 0,
   createdAt: new Date(),
@@ -53,6 +61,7 @@ function world(options: {
   const ports: RelayPorts = {
     ownership: {
       shards: owned,
+      claimable: owned,
       releaseExtras: async () => undefined,
       leaseRemainingMs: options.leaseRemainingMs ?? (() => 10_000),
       drop: async (shards) => {

@@ -11,13 +11,16 @@ import type { OwnedShards } from './shard-ownership.js';
 export interface RelayPorts {
   ownership: {
     readonly shards: OwnedShards;
-    releaseExtras(): Promise<void>;
+    /** The shards whose rows may be claimed: owned ones not on their way to another relay. */
+    readonly claimable: OwnedShards;
+    /** Gives back shards beyond the fair share, never one in `busy` (rows of it are in flight). */
+    releaseExtras(busy?: ReadonlySet<number>): Promise<void>;
     /** How long (ms, monotonic) the leases last renewed are certainly still ours. */
     leaseRemainingMs(): number;
     drop(shards: Iterable<number>, epochs: OwnedShards): Promise<void>;
   };
   store: {
-    claim(owned: OwnedShards, limit: number): Promise<PendingEvent[]>;
+    claim(owned: OwnedShards, limit: number, busy?: readonly string[]): Promise<PendingEvent[]>;
     markPublished(owned: OwnedShards, published: PublishedEvent[]): Promise<Set<string>>;
     markFailed(owned: OwnedShards, failed: FailedEvent[], maxAttempts: number): Promise<string[]>;
   };
@@ -55,32 +58,54 @@ export interface IterationResult {
   selfFenced: boolean;
 }
 
-const idle = (selfFenced = false): IterationResult => ({
-  claimed: 0,
-  published: 0,
-  failed: 0,
-  fencedOff: 0,
-  selfFenced,
-});
+/** Rows claimed together, with the shard epochs they were claimed under. */
+export interface ClaimedBatch {
+  owned: OwnedShards;
+  events: PendingEvent[];
+  /** The leases might lapse before a send could finish: nothing was claimed. */
+  selfFenced: boolean;
+}
+
+/** A batch after its send: what Kafka acked and what failed, not yet written to the outbox. */
+export interface SentBatch {
+  claimed: ClaimedBatch;
+  published: PublishedEvent[];
+  failed: FailedEvent[];
+  environmentError?: IterationResult['environmentError'];
+  selfFenced: boolean;
+}
+
+const leaseCovers = (ports: RelayPorts, settings: RelaySettings): boolean =>
+  ports.ownership.leaseRemainingMs() > settings.sendTimeoutMs + settings.fenceMarginMs;
 
 /**
- * One pass of DESIGN §4 — the only code path that publishes outbox events: give back extra shards,
- * claim due rows of the owned shards, publish them, and record the outcome. Failures are split by
- * fault: a record's own fault (too large, found before sending, or refused for its content) counts
- * an attempt, retried one record at a time so a poison event fails alone; the environment's fault
- * changes no row and is returned, for the caller's circuit. A product whose event failed or was held
- * back publishes none of its later events in this pass. No claim and no send starts unless the
- * leases will certainly outlive the send (self-fencing on a monotonic clock).
+ * Claims due rows of the owned shards (DESIGN §4 step 2), none of the products in `busy`. Claims
+ * nothing unless the leases will certainly outlive a send (self-fencing on a monotonic clock).
  */
-export async function relayOnce(ports: RelayPorts, settings: RelaySettings): Promise<IterationResult> {
-  await ports.ownership.releaseExtras();
-  const leaseCovers = (): boolean =>
-    ports.ownership.leaseRemainingMs() > settings.sendTimeoutMs + settings.fenceMarginMs;
-  if (!leaseCovers()) return idle(ports.ownership.shards.size > 0);
-  const owned = new Map(ports.ownership.shards);
-  const batch = await ports.store.claim(owned, settings.batchSize);
-  if (batch.length === 0) return idle();
+export async function claimBatch(
+  ports: RelayPorts,
+  settings: RelaySettings,
+  busy: readonly string[] = [],
+): Promise<ClaimedBatch> {
+  const owned = new Map(ports.ownership.claimable);
+  if (!leaseCovers(ports, settings))
+    return { owned, events: [], selfFenced: ports.ownership.shards.size > 0 };
+  const events = await ports.store.claim(owned, settings.batchSize, busy);
+  return { owned, events, selfFenced: false };
+}
 
+/**
+ * Publishes a claimed batch (step 3) and sorts the outcome by fault, changing no row: a record's
+ * own fault (too large, found before sending, or refused for its content) becomes a failed attempt,
+ * found one record at a time so a poison event fails alone; the environment's fault is returned for
+ * the caller's circuit. A product whose event failed or was held back sends none of its later
+ * events. Rows of shards this relay no longer holds at the claimed epoch are left out.
+ */
+export async function sendBatch(
+  ports: RelayPorts,
+  settings: RelaySettings,
+  claimed: ClaimedBatch,
+): Promise<SentBatch> {
   const published: PublishedEvent[] = [];
   const failed: FailedEvent[] = [];
   let environmentError: IterationResult['environmentError'];
@@ -104,7 +129,7 @@ export async function relayOnce(ports: RelayPorts, settings: RelaySettings): Pro
   };
   const send = async (events: PendingEvent[]): Promise<PublishOutcome | undefined> => {
     // Checked again here: the process may have been paused between the claim and now.
-    if (!leaseCovers()) return undefined;
+    if (!leaseCovers(ports, settings)) return undefined;
     const outcome = await ports.publisher.publish(events);
     const ackedAt = new Date();
     const acked = new Set(outcome.published.map((p) => p.id));
@@ -117,7 +142,12 @@ export async function relayOnce(ports: RelayPorts, settings: RelaySettings): Pro
   };
 
   const toSend: PendingEvent[] = [];
-  for (const event of batch) {
+  for (const event of claimed.events) {
+    // A shard given back or dropped since the claim: its new owner publishes the row.
+    if (ports.ownership.shards.get(event.shard) !== claimed.owned.get(event.shard)) {
+      held.add(event.aggregateId);
+      continue;
+    }
     if (held.has(event.aggregateId)) continue;
     const bytes = recordBytes(event);
     if (bytes > settings.maxRecordBytes) {
@@ -163,11 +193,24 @@ export async function relayOnce(ports: RelayPorts, settings: RelaySettings): Pro
       else environmentFailure([event], singleFailure.error);
     }
   }
+  return { claimed, published, failed, ...(environmentError ? { environmentError } : {}), selfFenced };
+}
 
-  const marked = await ports.store.markPublished(owned, published);
-  const lost = published.filter((p) => !marked.has(p.id));
+/**
+ * Writes a sent batch's outcome to the outbox (step 4), fenced by the claimed epochs: acked rows
+ * PUBLISHED in one statement, failed attempts counted (DEAD after the last). Acked rows it may no
+ * longer mark prove their shard moved on: those shards are dropped at once.
+ */
+export async function settleBatch(
+  ports: RelayPorts,
+  settings: RelaySettings,
+  sent: SentBatch,
+): Promise<IterationResult> {
+  const { owned, events } = sent.claimed;
+  const marked = await ports.store.markPublished(owned, sent.published);
+  const lost = sent.published.filter((p) => !marked.has(p.id));
   if (lost.length > 0) {
-    const shardOf = new Map(batch.map((e) => [e.id, e.shard]));
+    const shardOf = new Map(events.map((e) => [e.id, e.shard]));
     const shards = new Set(lost.map((p) => shardOf.get(p.id)!));
     ports.log.warn(
       { fencedOff: lost.length, shards: [...shards] },
@@ -175,15 +218,15 @@ export async function relayOnce(ports: RelayPorts, settings: RelaySettings): Pro
     );
     await ports.ownership.drop(shards, owned);
   }
-  const dead = await ports.store.markFailed(owned, failed, settings.maxAttempts);
+  const dead = await ports.store.markFailed(owned, sent.failed, settings.maxAttempts);
   for (const id of dead)
     ports.log.error({ eventId: id }, 'outbox event is DEAD after its last attempt; its product waits');
   return {
-    claimed: batch.length,
-    published: published.length,
-    failed: failed.length,
+    claimed: events.length,
+    published: sent.published.length,
+    failed: sent.failed.length,
     fencedOff: lost.length,
-    ...(environmentError ? { environmentError } : {}),
-    selfFenced,
+    ...(sent.environmentError ? { environmentError: sent.environmentError } : {}),
+    selfFenced: sent.selfFenced,
   };
 }

@@ -4,8 +4,8 @@ import type { KafkaPublisher } from './kafka-publisher.js';
 import type { RelayMetrics } from './metrics.js';
 import type { OutboxListener } from './outbox-listener.js';
 import type { OutboxStore } from './outbox-store.js';
-import { relayOnce } from './relay-loop.js';
-import type { IterationResult, RelaySettings } from './relay-loop.js';
+import { claimBatch, sendBatch, settleBatch } from './relay-loop.js';
+import type { ClaimedBatch, RelaySettings, SentBatch } from './relay-loop.js';
 import { monotonicMs } from './shard-ownership.js';
 import type { ShardOwnership } from './shard-ownership.js';
 
@@ -43,8 +43,8 @@ interface Circuit {
 }
 
 /**
- * A running relay: the publish loop (sequential, so a batch is never processed twice by this
- * process), a heartbeat timer for shard leases, backlog metrics and outbox maintenance. Wakes on
+ * A running relay: the publish loop (one batch in flight at a time, the next claimed meanwhile, so
+ * a row is never sent twice by this process), a heartbeat timer for shard leases, backlog metrics and outbox maintenance. Wakes on
  * NOTIFY for an owned shard, otherwise polls.
  *
  * Broker-level failures open a circuit: the loop stops claiming, waits (exponential, capped,
@@ -64,6 +64,8 @@ export class Relay {
   /** Monotonic time the current iteration started; undefined while the loop waits. */
   private busySince: number | undefined;
   private selfFenced = false;
+  /** Whether the outbox's statistics were checked, at the first full batch. */
+  private statisticsChecked = false;
 
   constructor(
     private readonly deps: RelayDeps,
@@ -147,8 +149,30 @@ export class Relay {
     this.deps.metrics.setBacklog(await this.deps.store.backlog(this.deps.ownership.shards));
   }
 
+  /**
+   * The publish loop, overlapped: while one batch is on its way to Kafka, the previous batch's
+   * outcome is written to the outbox and the next batch is claimed, none of the products in flight.
+   * Sends stay one after another on the one producer, and a product's next events are claimed only
+   * once its earlier ones are settled or certainly ahead of them on the wire, so per-product order
+   * holds; a batch whose products failed is never followed by their later events in the same run.
+   * An environment error stops everything at once: the batch claimed meanwhile is let go unchanged.
+   */
   private async loop(): Promise<void> {
+    const { log } = this.deps;
     let errorDelay = this.timings.pollIntervalMs;
+    /** Sent; its outcome not yet written to the outbox. Kept across a failed write, to try again. */
+    let unsettled: SentBatch | undefined;
+    /** Claimed while the batch before it was being sent; not sent yet. */
+    let next: ClaimedBatch | undefined;
+    const { metrics } = this.deps;
+    const settle = async (): Promise<void> => {
+      const sent = unsettled;
+      if (!sent) return;
+      await metrics.timed('settle', () => settleBatch(this.deps, this.timings, sent));
+      unsettled = undefined;
+    };
+    const claim = (busy?: string[]): Promise<ClaimedBatch> =>
+      metrics.timed('claim', () => claimBatch(this.deps, this.timings, busy));
     while (!this.stopping) {
       try {
         if (this.circuit) {
@@ -158,23 +182,63 @@ export class Relay {
         }
         this.woken = false;
         this.busySince = monotonicMs();
-        const result = await relayOnce(this.deps, this.timings);
-        this.busySince = undefined;
-        errorDelay = this.timings.pollIntervalMs;
-        this.noteSelfFencing(result);
-        if (result.environmentError) {
-          this.openCircuit(result.environmentError.error, result.environmentError.topics);
+        if (!next) {
+          await settle();
+          await this.deps.ownership.releaseExtras();
+          next = await claim();
+        }
+        const current = next;
+        next = undefined;
+        this.noteSelfFencing(current.selfFenced);
+        if (current.events.length === 0) {
+          await settle();
+          this.busySince = undefined;
+          errorDelay = this.timings.pollIntervalMs;
+          await this.sleep(this.timings.pollIntervalMs);
           continue;
         }
-        // A full batch means more is waiting: go again at once.
-        if (result.claimed === this.timings.batchSize && result.failed === 0) continue;
-        await this.sleep(this.timings.pollIntervalMs);
+        const sending = metrics.timed('send', () => sendBatch(this.deps, this.timings, current));
+        const preparing = (async () => {
+          await settle();
+          await this.deps.ownership.releaseExtras(new Set(current.events.map((e) => e.shard)));
+          return claim([...new Set(current.events.map((e) => e.aggregateId))]);
+        })();
+        const [sent, claimed] = await Promise.allSettled([sending, preparing]);
+        if (sent.status === 'rejected') throw sent.reason;
+        unsettled = sent.value;
+        if (claimed.status === 'rejected') throw claimed.reason;
+        this.busySince = undefined;
+        errorDelay = this.timings.pollIntervalMs;
+        this.noteSelfFencing(sent.value.selfFenced);
+        if (sent.value.environmentError) {
+          await settle(); // what was acked before the failure is marked
+          this.openCircuit(sent.value.environmentError.error, sent.value.environmentError.topics);
+          continue;
+        }
+        next = claimed.value;
+        if (next.events.length === this.timings.batchSize) await this.checkStatistics();
       } catch (err) {
         this.busySince = undefined;
-        this.deps.log.warn({ err, retryInMs: errorDelay }, 'relay iteration failed');
+        log.warn({ err, retryInMs: errorDelay }, 'relay iteration failed');
         await this.sleep(errorDelay);
         errorDelay = Math.min(errorDelay * 2, 10_000);
       }
+    }
+    // The last batch's acks are written before stop() gives the shards back.
+    await settle().catch((err: unknown) =>
+      log.warn({ err }, 'could not mark the last batch; it will be published again'),
+    );
+  }
+
+  /** Once per process, at the first full batch: a burst into a never-analyzed outbox gets statistics. */
+  private async checkStatistics(): Promise<void> {
+    if (this.statisticsChecked) return;
+    this.statisticsChecked = true;
+    try {
+      if (await this.deps.store.analyzeIfNeverAnalyzed())
+        this.deps.log.info('outbox had no statistics yet: analyzed it for the backlog at hand');
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not analyze the outbox (not its owner?); autovacuum will');
     }
   }
 
@@ -228,16 +292,16 @@ export class Relay {
     return true;
   }
 
-  private noteSelfFencing(result: IterationResult): void {
-    if (result.selfFenced && !this.selfFenced) {
+  private noteSelfFencing(selfFenced: boolean): void {
+    if (selfFenced && !this.selfFenced) {
       this.deps.log.warn(
         { leaseRemainingMs: Math.round(this.deps.ownership.leaseRemainingMs()) },
         'shard leases may lapse before a send could finish: not claiming or sending until a heartbeat renews them',
       );
-    } else if (!result.selfFenced && this.selfFenced) {
+    } else if (!selfFenced && this.selfFenced) {
       this.deps.log.info('leases renewed: claiming and sending again');
     }
-    this.selfFenced = result.selfFenced;
+    this.selfFenced = selfFenced;
   }
 
   /** Waits `ms`, or less if a notification arrives (or arrived during the last batch). */

@@ -29,6 +29,8 @@ export type OwnedShards = ReadonlyMap<number, string>;
 export class ShardOwnership {
   private owned = new Map<number, string>();
   private fairShare = 0;
+  /** Extras to give back once their rows in flight are settled; claimed no more meanwhile. */
+  private leaving = new Set<number>();
   private leaseValidUntil = -Infinity;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -40,6 +42,12 @@ export class ShardOwnership {
 
   get shards(): OwnedShards {
     return this.owned;
+  }
+
+  /** The shards to claim rows of: the owned ones except extras on their way out. */
+  get claimable(): OwnedShards {
+    if (this.leaving.size === 0) return this.owned;
+    return new Map([...this.owned].filter(([shard]) => !this.leaving.has(shard)));
   }
 
   get share(): number {
@@ -130,12 +138,17 @@ export class ShardOwnership {
     return this.owned;
   }
 
-  /** Gives back shards held beyond the fair share (a new relay joined), highest numbers first. */
-  releaseExtras(): Promise<void> {
+  /**
+   * Gives back shards held beyond the fair share (a new relay joined), highest numbers first. One
+   * with rows in flight (`busy`) is not given back yet — its next owner would publish them again —
+   * but claimed no more, so it goes at a later call, once its rows are settled.
+   */
+  releaseExtras(busy: ReadonlySet<number> = new Set()): Promise<void> {
     return this.serialized(async () => {
       const extra = this.owned.size - this.fairShare;
-      if (extra <= 0) return;
-      await this.release([...this.owned.keys()].sort((a, b) => b - a).slice(0, extra));
+      const chosen = extra > 0 ? [...this.owned.keys()].sort((a, b) => b - a).slice(0, extra) : [];
+      this.leaving = new Set(chosen.filter((s) => busy.has(s)));
+      await this.release(chosen.filter((s) => !busy.has(s)));
     });
   }
 
@@ -166,7 +179,10 @@ export class ShardOwnership {
       `update relay_shard set owner = null, lease_until = null where owner = $1 and shard = any($2::int[])`,
       [this.options.owner, shards],
     );
-    for (const shard of shards) this.owned.delete(shard);
+    for (const shard of shards) {
+      this.owned.delete(shard);
+      this.leaving.delete(shard);
+    }
     this.log.info({ shards }, 'shards released');
   }
 }

@@ -39,7 +39,7 @@ export type { ErrorClass } from './outbox/error-class.js';
 export { pgOptions, DEFAULT_PG_TIMEOUTS } from './db/pg-options.js';
 export type { PgTimeouts, PgConnectionOptions } from './db/pg-options.js';
 export { resolveShardCount } from './db/shard-count.js';
-export { blockedByDeadSql } from './outbox/backlog-sql.js';
+export { blockedByDeadSql, firstDeadPerProductSql } from './outbox/backlog-sql.js';
 export { PartitionReader } from './kafka/partition-reader.js';
 export type { FetchedRecord, PartitionRange } from './kafka/partition-reader.js';
 export { DlqAdmin, DlqAdminError, DLQ_REPLAY_BATCH } from './dlq/dlq-admin.js';

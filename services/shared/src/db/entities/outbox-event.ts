@@ -38,7 +38,8 @@ export const OutboxEventEntity = new EntitySchema<OutboxEventRow>({
     eventType: { type: 'text', fieldName: 'event_type' },
     topic: { type: 'text' },
     shard: { type: 'smallint' },
-    payload: { type: 'json', columnType: 'jsonb' },
+    // json, not jsonb: the API's text is kept as it came and sent to Kafka as it is.
+    payload: { type: 'json', columnType: 'json' },
     headers: { type: 'json', columnType: 'jsonb' },
     status: { enum: true, items: () => [...OUTBOX_STATUSES], default: 'PENDING' },
     attempts: { type: 'integer', default: 0 },

@@ -6,6 +6,7 @@ import { Migration20261129030000_consumer } from './Migration20261129030000_cons
 import { Migration20261202000000_relay_config } from './Migration20261202000000_relay_config.js';
 import { Migration20261202010000_outbox_subtree } from './Migration20261202010000_outbox_subtree.js';
 import { Migration20261202020000_inbox_retention } from './Migration20261202020000_inbox_retention.js';
+import { Migration20261203000000_outbox_hot_path } from './Migration20261203000000_outbox_hot_path.js';
 
 /** Every migration, in order. A new migration is a new file here plus one line in this list. */
 export const migrationsList: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202000000_relay_config', class: Migration20261202000000_relay_config },
   { name: 'Migration20261202010000_outbox_subtree', class: Migration20261202010000_outbox_subtree },
   { name: 'Migration20261202020000_inbox_retention', class: Migration20261202020000_inbox_retention },
+  { name: 'Migration20261203000000_outbox_hot_path', class: Migration20261203000000_outbox_hot_path },
 ];
