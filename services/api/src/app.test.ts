@@ -21,6 +21,7 @@ const app = (pingDatabase: () => Promise<void>, store: ProductStore = unreachabl
       clock: { now: () => new Date() },
       shardCount: 64,
       topic: 'product.events',
+      relays: { eventsCommitted: () => undefined },
     },
     search: { search: () => Promise.resolve([]), freshnessSeconds: () => Promise.resolve(null) },
     auth: { jwtSecret: 'unit-test-secret-of-at-least-32-characters' },

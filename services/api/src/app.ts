@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { createAdminRoutes, createDisabledAdminRoutes } from './admin/admin-routes.js';
 import type { AdminDeps } from './admin/admin-routes.js';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Logger } from '@shopstream/shared';
 import type { ProductDeps } from './domain/products.js';
@@ -9,7 +8,8 @@ import { sellerAuth } from './http/auth.js';
 import type { SellerAuthConfig } from './http/auth.js';
 import { MAX_BODY_BYTES } from './http/request-input.js';
 import { createApiMetrics } from './http/metrics.js';
-import { PayloadTooLargeError, notFound, onError } from './http/problem.js';
+import { notFound, onError } from './http/problem.js';
+import { bodySizeLimit } from './http/body-size-limit.js';
 import { requestLogger } from './http/request-logger.js';
 import { createDocsRoutes } from './routes/docs.js';
 import { createHealthRoutes } from './routes/health.js';
@@ -34,14 +34,7 @@ export function createApp(deps: AppDeps): Hono {
   app.use(requestId());
   app.use(requestLogger(deps.logger));
   app.use(metrics.middleware);
-  app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new PayloadTooLargeError(`request body is over ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  app.use(bodySizeLimit(MAX_BODY_BYTES));
   app.onError(onError(deps.logger));
   app.notFound(notFound);
 

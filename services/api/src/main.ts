@@ -15,7 +15,8 @@ import { KafkaLagSource } from './admin/kafka-lag-source.js';
 import { KafkaRefusals } from './admin/kafka-refusals.js';
 import { unconfiguredLag } from './admin/lag-source.js';
 import { apiOrmConfig, apiPgOptions } from './adapters/database-options.js';
-import { MikroOrmProductStore } from './adapters/product-store.js';
+import { PostgresProductStore } from './adapters/product-store.js';
+import { RelayWakeup, notifyThrough } from './adapters/relay-wakeup.js';
 import { PostgresSearchIndex } from './adapters/search-index.js';
 import { createApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -113,16 +114,21 @@ async function main(): Promise<void> {
   const shardCount = await databaseShardCount(config);
   logger.info({ shardCount }, 'shard count from the database');
   const orm = await MikroORM.init(apiOrmConfig(config, logger));
+  // The writes' raw statements share the ORM's pg pool: one DB_POOL_MAX budget, the same timeouts,
+  // and the pool's give-back of dead connections (shared ormConfig's onPoolCreated).
+  const pool = await orm.em.getConnection().getNativeClient();
+  const relays = new RelayWakeup(notifyThrough(pool), logger.child({ component: 'relay-wakeup' }));
   const admin = adminDeps(config, logger);
   if (!admin) logger.info('admin page disabled: ADMIN_TOKEN is not set');
   const app = createApp({
     logger,
     ...(admin ? { admin: admin.deps } : {}),
     products: {
-      store: new MikroOrmProductStore(orm.em),
+      store: new PostgresProductStore(pool, orm.em),
       clock: { now: () => new Date() },
       shardCount,
       topic: config.PRODUCT_EVENTS_TOPIC,
+      relays,
     },
     search: new PostgresSearchIndex(orm.em, {
       candidateLimit: config.SEARCH_CANDIDATE_LIMIT,
@@ -150,6 +156,7 @@ async function main(): Promise<void> {
     force.unref();
     server.close(async () => {
       await admin?.close();
+      await relays.settled();
       await orm.close();
       logger.info('stopped');
       process.exit(0);

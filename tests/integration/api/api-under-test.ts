@@ -3,8 +3,16 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { sign } from 'hono/jwt';
 import pg from 'pg';
 import { pino } from 'pino';
-import { MikroOrmProductStore, PostgresSearchIndex, apiOrmConfig, createApp, listen } from '@shopstream/api';
-import type { Clock, SearchLimits, SellerAuthConfig } from '@shopstream/api';
+import {
+  PostgresProductStore,
+  PostgresSearchIndex,
+  RelayWakeup,
+  apiOrmConfig,
+  createApp,
+  listen,
+  notifyThrough,
+} from '@shopstream/api';
+import type { Clock, Notify, SearchLimits, SellerAuthConfig } from '@shopstream/api';
 import { migrate, resolveShardCount } from '@shopstream/shared';
 import { createTestDatabase, freePort } from '../../harness/index.js';
 import type { TestDatabase } from '../../harness/index.js';
@@ -24,6 +32,8 @@ export interface ApiUnderTest {
   db: TestDatabase;
   /** The app's own ORM, for what only its pooled connections can show (their session settings). */
   orm: MikroORM;
+  /** The relay wake-ups the app sends after its writes. */
+  relays: RelayWakeup;
   /** `http://127.0.0.1:<port>` when started with `listen`: the app behind the API's real HTTP server. */
   baseUrl?: string;
   close(): Promise<void>;
@@ -42,6 +52,8 @@ export interface StartOptions {
   poolMax?: number;
   /** How long a request waits for a pooled connection (DB_ACQUIRE_TIMEOUT_MS); 5 s by default. */
   acquireTimeoutMs?: number;
+  /** Where relay wake-ups are sent; the app's own pool (as in the process) by default. */
+  notify?: Notify;
 }
 
 /**
@@ -66,13 +78,16 @@ export async function startApi(options: StartOptions = {}): Promise<ApiUnderTest
   // An idle client ended by the server (e.g. DROP DATABASE … WITH (FORCE) at teardown) emits
   // 'error' on the pool; unhandled, it fails whichever test is running. Queries still fail normally.
   sql.on('error', () => undefined);
+  const pool = await orm.em.getConnection().getNativeClient();
+  const relays = new RelayWakeup(options.notify ?? notifyThrough(pool), logger);
   const app = createApp({
     logger,
     products: {
-      store: new MikroOrmProductStore(orm.em),
+      store: new PostgresProductStore(pool, orm.em),
       clock: options.clock ?? { now: () => new Date() },
       shardCount: await resolveShardCount(sql, undefined),
       topic: 'product.events',
+      relays,
     },
     search: new PostgresSearchIndex(orm.em, options.search),
     auth: options.auth ?? { jwtSecret: JWT_SECRET },
@@ -101,12 +116,14 @@ export async function startApi(options: StartOptions = {}): Promise<ApiUnderTest
     sql,
     db,
     orm,
+    relays,
     close: async () => {
       if (server) {
         const s = server;
         s.closeAllConnections();
         await new Promise((resolve) => s.close(resolve));
       }
+      await relays.settled();
       await sql.end();
       await orm.close(true);
       await db.drop();

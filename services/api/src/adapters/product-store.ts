@@ -1,10 +1,21 @@
-import { LockMode, UniqueConstraintViolationException, raw } from '@mikro-orm/core';
+import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { IdempotencyKeyEntity, OutboxEventEntity, ProductEntity } from '@shopstream/shared';
-import type { NewOutboxEvent, ProductRow } from '@shopstream/shared';
+import type pg from 'pg';
+import { IdempotencyKeyEntity, ProductEntity } from '@shopstream/shared';
+import type { ProductRow } from '@shopstream/shared';
 import { IdempotencyKeyTakenError } from '../domain/ports.js';
-import { IDEMPOTENCY_WINDOW_MS } from '../domain/products.js';
-import type { IdempotencyRecord, Product, ProductStore, ProductTransaction } from '../domain/ports.js';
+import type { CreateWrite, IdempotencyRecord, Product, ProductStore, ProductWrite } from '../domain/ports.js';
+import { runOnPooledClient } from './pooled-client.js';
+import {
+  CREATE_PRODUCT,
+  CREATE_PRODUCT_WITH_KEY,
+  SELECT_PRODUCT,
+  UPDATE_PRODUCT,
+  eventValues,
+  productChangeValues,
+  productValues,
+} from './product-statements.js';
+import type { ProductRecord } from './product-statements.js';
 
 const toProduct = (row: ProductRow): Product => ({
   id: row.id,
@@ -24,38 +35,64 @@ const toProduct = (row: ProductRow): Product => ({
 const youngerThan = (maxAgeMs: number) => ({
   $gt: raw(`now() - make_interval(secs => ${Number(maxAgeMs) / 1000})`),
 });
-const notYoungerThan = (maxAgeMs: number) => ({
-  $lte: raw(`now() - make_interval(secs => ${Number(maxAgeMs) / 1000})`),
-});
 
-const toRow = (p: Product): ProductRow => ({
-  id: p.id,
-  sellerId: p.seller_id,
-  title: p.title,
-  description: p.description,
-  price: p.price,
-  currency: p.currency,
-  stock: p.stock,
-  version: p.version,
-  createdAt: new Date(p.created_at),
-  updatedAt: new Date(p.updated_at),
-  deletedAt: p.deleted_at ? new Date(p.deleted_at) : null,
-});
+/** The statement's own row as a product; the statement already formats dates as `toISOString` does. */
+const fromRecord = (r: ProductRecord): Product => ({ ...r, currency: r.currency.trimEnd() });
 
 /**
- * The PostgreSQL side of the product use cases, through MikroORM. Reads bypass the identity map
- * (every request sees committed state); writes are native inserts/updates inside `transaction`.
+ * The PostgreSQL side of the product use cases. Writes and the single-product read are one
+ * prepared statement each, sent through the `pg` pool MikroORM created (the same connections,
+ * timeouts and pool limit as the rest of the API): a write is one round trip in one implicit
+ * transaction, with no BEGIN/COMMIT and no ORM query building on the hot path. The listing and
+ * idempotency lookups stay on MikroORM; they bypass the identity map, so every request sees
+ * committed state.
  */
-export class MikroOrmProductStore implements ProductStore {
-  constructor(private readonly em: EntityManager) {}
+export class PostgresProductStore implements ProductStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly em: EntityManager,
+  ) {}
 
-  async transaction<T>(work: (tx: ProductTransaction) => Promise<T>): Promise<T> {
-    return this.em.fork().transactional((em) => work(new MikroOrmProductTransaction(em)));
+  async create(prepare: () => CreateWrite): Promise<CreateWrite> {
+    const { write, taken } = await runOnPooledClient(this.pool, async (client) => {
+      const write = prepare();
+      const { product, event, idempotency } = write;
+      if (!idempotency) {
+        await client.query({ ...CREATE_PRODUCT, values: [...productValues(product), ...eventValues(event)] });
+        return { write, taken: true };
+      }
+      const { rows } = await client.query<{ taken: boolean }>({
+        ...CREATE_PRODUCT_WITH_KEY,
+        values: [
+          ...productValues(product),
+          ...eventValues(event),
+          idempotency.sellerId,
+          idempotency.key,
+          idempotency.record.requestHash,
+          JSON.stringify(idempotency.record.response),
+          idempotency.windowMs / 1000,
+        ],
+      });
+      return { write, taken: rows[0]?.taken === true };
+    });
+    if (!taken) throw new IdempotencyKeyTakenError(write.idempotency!.key);
+    return write;
+  }
+
+  async update(fromVersion: number, prepare: () => ProductWrite): Promise<ProductWrite | undefined> {
+    return runOnPooledClient(this.pool, async (client) => {
+      const write = prepare();
+      const { rows } = await client.query<{ written: boolean }>({
+        ...UPDATE_PRODUCT,
+        values: [...productChangeValues(write.product), ...eventValues(write.event), fromVersion],
+      });
+      return rows[0]?.written ? write : undefined;
+    });
   }
 
   async findProduct(id: string): Promise<Product | undefined> {
-    const row = await this.em.fork().findOne(ProductEntity, { id }, { disableIdentityMap: true });
-    return row ? toProduct(row) : undefined;
+    const { rows } = await this.pool.query<ProductRecord>({ ...SELECT_PRODUCT, values: [id] });
+    return rows[0] ? fromRecord(rows[0]) : undefined;
   }
 
   async listProducts(query: { sellerId?: string; afterId?: string; limit: number }): Promise<Product[]> {
@@ -84,72 +121,5 @@ export class MikroOrmProductStore implements ProductStore {
         { disableIdentityMap: true },
       );
     return row ? { requestHash: row.requestHash, response: row.response } : undefined;
-  }
-}
-
-class MikroOrmProductTransaction implements ProductTransaction {
-  constructor(private readonly em: EntityManager) {}
-
-  async insertProduct(product: Product): Promise<void> {
-    await this.em.insert(ProductEntity, toRow(product));
-  }
-
-  async findProductForUpdate(id: string): Promise<Product | undefined> {
-    const row = await this.em.findOne(
-      ProductEntity,
-      { id },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, disableIdentityMap: true },
-    );
-    return row ? toProduct(row) : undefined;
-  }
-
-  async updateProduct(product: Product): Promise<void> {
-    const { id, ...changes } = toRow(product);
-    await this.em.nativeUpdate(ProductEntity, { id }, changes);
-  }
-
-  async appendEvent(event: NewOutboxEvent): Promise<void> {
-    await this.em.insert(OutboxEventEntity, {
-      id: event.id,
-      aggregateType: event.aggregateType,
-      aggregateId: event.aggregateId,
-      aggregateVersion: event.aggregateVersion,
-      eventType: event.eventType,
-      topic: event.topic,
-      shard: event.shard,
-      payload: { ...event.payload },
-      headers: { ...event.headers },
-      status: 'PENDING',
-      attempts: 0,
-      // The database's clock, which the relay's backoff and retention compare against — never the pod's.
-      nextAttemptAt: raw('now()'),
-      createdAt: raw('now()'),
-    });
-  }
-
-  async notifyRelays(shard: number): Promise<void> {
-    await this.em.execute(`select pg_notify('outbox_event', ?)`, [String(shard)]);
-  }
-
-  async saveIdempotency(sellerId: string, key: string, record: IdempotencyRecord): Promise<void> {
-    // An expired record for this key is replaced; a live one belongs to a concurrent request.
-    await this.em.nativeDelete(IdempotencyKeyEntity, {
-      sellerId,
-      key,
-      createdAt: notYoungerThan(IDEMPOTENCY_WINDOW_MS),
-    });
-    try {
-      await this.em.insert(IdempotencyKeyEntity, {
-        sellerId,
-        key,
-        requestHash: record.requestHash,
-        response: record.response,
-        // The database's clock, which the expiry above and the purge compare with.
-        createdAt: raw('now()'),
-      });
-    } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) throw new IdempotencyKeyTakenError(key);
-      throw err;
-    }
   }
 }

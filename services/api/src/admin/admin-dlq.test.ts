@@ -91,7 +91,13 @@ function setup(withDlq = true) {
   });
   const app = createApp({
     logger,
-    products: { store: unreachableStore, clock: { now: () => new Date() }, shardCount: 64, topic: 't' },
+    products: {
+      store: unreachableStore,
+      clock: { now: () => new Date() },
+      shardCount: 64,
+      topic: 't',
+      relays: { eventsCommitted: () => undefined },
+    },
     search: { search: () => Promise.resolve([]), freshnessSeconds: () => Promise.resolve(null) },
     auth: { jwtSecret: 'unit-test-secret-of-at-least-32-characters' },
     pingDatabase: () => Promise.resolve(),

@@ -96,7 +96,13 @@ function setup(lag: LagReport = { state: 'unconfigured' }, withAdmin = true) {
   const fake = fakeOutbox();
   const app = createApp({
     logger,
-    products: { store: unreachableStore, clock: { now: () => new Date() }, shardCount: 64, topic: 't' },
+    products: {
+      store: unreachableStore,
+      clock: { now: () => new Date() },
+      shardCount: 64,
+      topic: 't',
+      relays: { eventsCommitted: () => undefined },
+    },
     search: { search: () => Promise.resolve([]), freshnessSeconds: () => Promise.resolve(null) },
     auth: { jwtSecret: 'unit-test-secret-of-at-least-32-characters' },
     pingDatabase: () => Promise.resolve(),

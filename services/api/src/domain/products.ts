@@ -10,37 +10,44 @@ import {
 import type { ProductEventType } from '@shopstream/shared';
 import type { CreateProductInput, UpdateProductInput } from './product-input.js';
 import { IdempotencyKeyTakenError } from './ports.js';
-import type { Clock, Product, ProductStore, ProductTransaction, StoredResponse } from './ports.js';
+import type {
+  Clock,
+  CreateWrite,
+  Product,
+  ProductStore,
+  ProductWrite,
+  RelaySignal,
+  StoredResponse,
+} from './ports.js';
 
 export interface ProductDeps {
   store: ProductStore;
   clock: Clock;
   shardCount: number;
   topic: string;
+  relays: RelaySignal;
 }
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Records `product` at its new version together with the one event that describes the change.
- * Every write goes through here, so no write can commit without its event or publish without one.
+ * How often an unconditional delete re-reads a product that concurrent writers keep changing
+ * before it answers 409; each lost round means another write to that product succeeded.
  */
-async function writeWithEvent(
-  tx: ProductTransaction,
-  deps: ProductDeps,
-  type: ProductEventType,
-  product: Product,
-): Promise<void> {
-  if (type === 'product.created') await tx.insertProduct(product);
-  else await tx.updateProduct(product);
+const MAX_WRITE_ATTEMPTS = 10;
+
+/**
+ * `product` at its new version with the one event that describes the change. Every write builds
+ * its event here, so no write can commit without its event or publish without one.
+ */
+function withEvent(deps: ProductDeps, type: ProductEventType, product: Product): ProductWrite {
   // The event's time is the change's time, so ce_time equals the snapshot's updated_at.
   const event = buildProductEvent(type, product, {
     shardCount: deps.shardCount,
     topic: deps.topic,
     time: new Date(product.updated_at),
   });
-  await tx.appendEvent(event);
-  await tx.notifyRelays(event.shard);
+  return { product, event };
 }
 
 export interface IdempotentRequest {
@@ -70,9 +77,7 @@ export async function createProduct(
     if (replay) return replay;
   }
   try {
-    return await deps.store.transaction(async (tx) => {
-      // Stamped inside the transaction (after a connection was free), so ce_time is the write's
-      // time and not the time the request started queueing.
+    const written = await deps.store.create((): CreateWrite => {
       const now = deps.clock.now().toISOString();
       const product: Product = {
         id: newId(),
@@ -87,14 +92,22 @@ export async function createProduct(
         updated_at: now,
         deleted_at: null,
       };
-      await writeWithEvent(tx, deps, 'product.created', product);
-      if (!idempotency) return { kind: 'created', product };
-      const response = idempotency.respond(product);
-      await tx.saveIdempotency(sellerId, idempotency.key, { requestHash: idempotency.requestHash, response });
-      return { kind: 'created', product, response };
+      const write = withEvent(deps, 'product.created', product);
+      if (!idempotency) return write;
+      const record = { requestHash: idempotency.requestHash, response: idempotency.respond(product) };
+      return {
+        ...write,
+        idempotency: { sellerId, key: idempotency.key, record, windowMs: IDEMPOTENCY_WINDOW_MS },
+      };
     });
+    deps.relays.eventsCommitted(written.event.shard);
+    return {
+      kind: 'created',
+      product: written.product,
+      ...(written.idempotency ? { response: written.idempotency.record.response } : {}),
+    };
   } catch (err) {
-    // A concurrent request with the same key won the race and its transaction rolled ours back.
+    // A concurrent request with the same key took it first; ours wrote nothing.
     if (idempotency && err instanceof IdempotencyKeyTakenError) {
       const replay = await replayIfKnown(deps, sellerId, idempotency);
       if (replay) return replay;
@@ -126,22 +139,37 @@ export async function getProduct(deps: Pick<ProductDeps, 'store'>, id: string): 
 }
 
 /**
- * Loads the product for a write by `sellerId` at `expectedVersion`, holding its row lock.
+ * Moves the product to its next version with `change`, without holding a lock between reading
+ * and writing: the write applies only if the product is still at the version read (optimistic
+ * lock). When a concurrent writer won, the product is read again, so the answer (404, 403, 409)
+ * describes what that writer left; without `expectedVersion` the change is retried on it.
  * @throws NotFoundError, ForbiddenError (another seller's product), ConflictError (stale version).
  */
-async function lockForWrite(
-  tx: ProductTransaction,
-  id: string,
-  sellerId: string,
-  expectedVersion: number | undefined,
+async function writeNextVersion(
+  deps: ProductDeps,
+  type: ProductEventType,
+  target: { id: string; sellerId: string; expectedVersion: number | undefined },
+  change: (current: Product, now: string) => Product,
 ): Promise<Product> {
-  const current = await tx.findProductForUpdate(id);
-  if (!current || current.deleted_at) throw new NotFoundError(`product ${id} not found`);
-  if (current.seller_id !== sellerId) throw new ForbiddenError(`product ${id} belongs to another seller`);
-  if (expectedVersion !== undefined && current.version !== expectedVersion) {
-    throw new ConflictError(`product ${id} is at version ${current.version}, not ${expectedVersion}`);
+  const { id, sellerId, expectedVersion } = target;
+  for (let attempt = 1; ; attempt++) {
+    const current = await deps.store.findProduct(id);
+    if (!current || current.deleted_at) throw new NotFoundError(`product ${id} not found`);
+    if (current.seller_id !== sellerId) throw new ForbiddenError(`product ${id} belongs to another seller`);
+    if (expectedVersion !== undefined && current.version !== expectedVersion) {
+      throw new ConflictError(`product ${id} is at version ${current.version}, not ${expectedVersion}`);
+    }
+    const written = await deps.store.update(current.version, () =>
+      withEvent(deps, type, change(current, deps.clock.now().toISOString())),
+    );
+    if (written) {
+      deps.relays.eventsCommitted(written.event.shard);
+      return written.product;
+    }
+    if (attempt >= MAX_WRITE_ATTEMPTS) {
+      throw new ConflictError(`product ${id} kept changing; ${attempt} attempts to ${type} it lost`);
+    }
   }
-  return current;
 }
 
 /** Applies a patch at `expectedVersion` (optimistic lock): one of two concurrent patches wins, the other gets 409. */
@@ -152,20 +180,15 @@ export async function updateProduct(
   expectedVersion: number,
   patch: Omit<UpdateProductInput, 'version'>,
 ): Promise<Product> {
-  return deps.store.transaction(async (tx) => {
-    const current = await lockForWrite(tx, id, sellerId, expectedVersion);
-    const next: Product = {
-      ...current,
-      ...(patch.title !== undefined ? { title: patch.title } : {}),
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(patch.price !== undefined ? { price: patch.price } : {}),
-      ...(patch.stock !== undefined ? { stock: patch.stock } : {}),
-      version: current.version + 1,
-      updated_at: deps.clock.now().toISOString(),
-    };
-    await writeWithEvent(tx, deps, 'product.updated', next);
-    return next;
-  });
+  return writeNextVersion(deps, 'product.updated', { id, sellerId, expectedVersion }, (current, now) => ({
+    ...current,
+    ...(patch.title !== undefined ? { title: patch.title } : {}),
+    ...(patch.description !== undefined ? { description: patch.description } : {}),
+    ...(patch.price !== undefined ? { price: patch.price } : {}),
+    ...(patch.stock !== undefined ? { stock: patch.stock } : {}),
+    version: current.version + 1,
+    updated_at: now,
+  }));
 }
 
 /** Soft-deletes the product; `expectedVersion` is checked when given. */
@@ -175,13 +198,12 @@ export async function deleteProduct(
   id: string,
   expectedVersion?: number,
 ): Promise<Product> {
-  return deps.store.transaction(async (tx) => {
-    const current = await lockForWrite(tx, id, sellerId, expectedVersion);
-    const now = deps.clock.now().toISOString();
-    const next: Product = { ...current, version: current.version + 1, updated_at: now, deleted_at: now };
-    await writeWithEvent(tx, deps, 'product.deleted', next);
-    return next;
-  });
+  return writeNextVersion(deps, 'product.deleted', { id, sellerId, expectedVersion }, (current, now) => ({
+    ...current,
+    version: current.version + 1,
+    updated_at: now,
+    deleted_at: now,
+  }));
 }
 
 /** Keyset page: the cursor is the last id of the previous page, so concurrent inserts never shift pages. */

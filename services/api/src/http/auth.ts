@@ -4,6 +4,7 @@ import { decode, verify } from 'hono/jwt';
 import { AppError, isUuid } from '@shopstream/shared';
 import type { Logger } from '@shopstream/shared';
 import { JwksKeys } from './jwks-keys.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import { readHeader } from './request-input.js';
 
 /** Claims checked on every token when configured (always in JWKS mode). */
@@ -77,7 +78,9 @@ async function verified(work: () => Promise<Record<string, unknown>>): Promise<R
 function verifier(config: SellerAuthConfig): Verifier {
   if ('jwtSecret' in config) {
     const options = { alg: 'HS256' as const, ...claimOptions(config) };
-    return (token) => verified(() => verify(token, config.jwtSecret, options));
+    // The secret is fixed for the process, so a token verified once stays verified until its exp.
+    const tokens = new VerifiedTokens();
+    return (token) => tokens.claims(token, (t) => verified(() => verify(t, config.jwtSecret, options)));
   }
   const keys = new JwksKeys({
     url: config.jwksUrl,
