@@ -2,7 +2,8 @@
  * Outbox relay throughput: pre-fill N pending events (default 100,000), run 1 and then 4 relay
  * processes, and time until every event is PUBLISHED; next to the raw kafkajs producer ceiling for
  * the same messages (same producer settings, no database) measured in the same run.
- * Usage: npm run bench:relay -- [--events 100000] [--batch 200] [--partitions 3]
+ * Usage: npm run bench:relay -- [--events 100000] [--batch 200] [--partitions 3] [--compression none|gzip]
+ *   [--cpu-prof]   (a V8 CPU profile of the 1-relay run into bench/results/profiles, summarised at the end)
  * Prints a table; writes bench/results/relay-*.json. Needs `npm run infra -- up`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -28,8 +29,11 @@ const { values } = parseArgs({
     events: { type: 'string', default: '100000' },
     batch: { type: 'string', default: '200' },
     partitions: { type: 'string', default: '3' },
+    compression: { type: 'string', default: 'none' },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
+const profileDir = join(repoRoot, 'bench', 'results', 'profiles');
 const events = Number(values.events);
 const batch = Number(values.batch);
 const partitions = Number(values.partitions);
@@ -54,7 +58,10 @@ async function withTopic<T>(work: (topic: string) => Promise<T>): Promise<T> {
 }
 
 /** Seconds for `relays` relay processes to publish `events` pre-filled events. */
-async function runRelays(relays: number): Promise<{ seconds: number; eventsPerSecond: number }> {
+async function runRelays(
+  relays: number,
+  profile = false,
+): Promise<{ seconds: number; eventsPerSecond: number }> {
   const db = await createTestDatabase('bench_relay');
   const sql = new pg.Pool({ connectionString: db.url, max: 2 });
   const procs: ServiceProcess[] = [];
@@ -70,6 +77,8 @@ async function runRelays(relays: number): Promise<{ seconds: number; eventsPerSe
             KAFKA_BROKERS: brokers,
             RELAY_ID: `bench-${i}`,
             RELAY_BATCH_SIZE: String(batch),
+            RELAY_COMPRESSION: values.compression,
+            ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
             METRICS_PORT: String(await freePort()),
             METRICS_HOST: '127.0.0.1',
             LOG_LEVEL: 'warn',
@@ -141,7 +150,7 @@ async function rawProducerCeiling(): Promise<{ seconds: number; eventsPerSecond:
   }
 }
 
-const one = await runRelays(1);
+const one = await runRelays(1, values['cpu-prof']);
 const four = await runRelays(4);
 const raw = await rawProducerCeiling();
 const report = {
@@ -162,7 +171,7 @@ const row = (name: string, r: { seconds: number; eventsPerSecond: number }) =>
     `${name.padEnd(34)} ${r.seconds.toFixed(1).padStart(8)} ${r.eventsPerSecond.toFixed(0).padStart(10)} ${(r.eventsPerSecond / raw.eventsPerSecond).toFixed(2).padStart(8)}`,
   );
 console.log(
-  `\nrelay throughput: ${events} events, batch ${batch}, ${partitions} partitions, loopback, 2 cores`,
+  `\nrelay throughput: ${events} events, batch ${batch}, ${partitions} partitions, compression ${values.compression}, loopback, 2 cores`,
 );
 console.log('run                                 seconds   events/s  vs raw');
 row('1 relay', one);
@@ -173,3 +182,7 @@ await mkdir(dir, { recursive: true });
 const file = join(dir, `relay-${report.when.replace(/[:.]/g, '-')}.json`);
 await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`written: ${file}`);
+if (values['cpu-prof']) {
+  const { summariseNewestProfile } = await import('./cpu-profile.js');
+  console.log(await summariseNewestProfile(profileDir));
+}

@@ -8,9 +8,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty PostgreSQL database on the local server: each test file gets its own. */
-export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
-  const admin = infraEnv().databaseUrl;
+/**
+ * A fresh, empty PostgreSQL database on the local server (or on the server `admin` points at, e.g. a
+ * private one): each test file gets its own.
+ */
+export async function createTestDatabase(
+  prefix = 'test',
+  admin: string = infraEnv().databaseUrl,
+): Promise<TestDatabase> {
   const name = randomSchema(prefix);
   const client = new pg.Client({ connectionString: admin });
   await client.connect();

@@ -27,7 +27,13 @@ export interface PrivatePostgres {
  * fsync is off (test data) unless `durable`, but commits are synchronous, so an acknowledged commit
  * survives a stop.
  */
-export async function startPrivatePostgres(options: { durable?: boolean } = {}): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(
+  options: {
+    durable?: boolean;
+    /** wal_level=logical, for change-data-capture clients (bench/debezium.ts): they need a slot and a WAL sender each. */
+    logical?: boolean;
+  } = {},
+): Promise<PrivatePostgres> {
   const bin = `/usr/lib/postgresql/${infraEnv().versions.postgres}/bin`;
   const asRoot = process.getuid?.() === 0;
   const asPostgres = async (command: string, args: string[]): Promise<void> => {
@@ -62,6 +68,9 @@ export async function startPrivatePostgres(options: { durable?: boolean } = {}):
     ...(options.durable
       ? ['-c fsync=on', '-c full_page_writes=on']
       : ['-c fsync=off', '-c full_page_writes=off']),
+    ...(options.logical
+      ? ['-c wal_level=logical', '-c max_replication_slots=10', '-c max_wal_senders=10']
+      : []),
   ].join(' ');
 
   const start = async (): Promise<void> => {
