@@ -10,7 +10,7 @@
  * Prints one table per profile; writes bench/results/debezium-*.json. Connect's jars come from
  * infra/lib/install-connect.sh (first run: Maven Central).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,7 +27,7 @@ import { infraEnv, repoRoot } from '../tests/harness/infra.js';
 import { randomGroup, randomTopic } from '../tests/harness/names.js';
 import { insertEvents, productSnapshot } from '../tests/harness/outbox-seed.js';
 import { startPrivatePostgres } from '../tests/harness/private-postgres.js';
-import { freePort, startService } from '../tests/harness/processes.js';
+import { freePort } from '../tests/harness/processes.js';
 import type { ServiceProcess } from '../tests/harness/processes.js';
 import { waitFor } from '../tests/harness/wait-for.js';
 import { installConnect, startConnect } from './kafka-connect.js';
@@ -475,7 +475,7 @@ async function runRelays(profile: Profile, relays: number, withTrickle: boolean)
     return await withTopic('bench.dbz.relay', async (topic) => {
       for (let i = 0; i < relays; i++) {
         procs.push(
-          startService('services/relay/src/main.ts', {
+          startCompiled('services/relay/dist/main.js', {
             DATABASE_URL: db.url,
             KAFKA_BROKERS: brokers,
             RELAY_ID: `bench-${i}`,
@@ -520,7 +520,11 @@ async function runRelays(profile: Profile, relays: number, withTrickle: boolean)
       );
       const size = meanBytes(rows.map((e) => JSON.stringify(e.payload)));
       const trickleResult = withTrickle
-        ? await trickle(db.url, topic, 'ce_id', (p, e) => insertEvents(p, [e]))
+        ? await trickle(db.url, topic, 'ce_id', async (p, e) => {
+            await insertEvents(p, [e]);
+            // What the API does after each write's commit (RelayWakeup): wake the relays.
+            await p.query(`select pg_notify('outbox_event', $1)`, [String(e.shard)]);
+          })
         : undefined;
       const failure = crashed();
       if (failure) throw new Error(failure);
@@ -536,6 +540,25 @@ async function runRelays(profile: Profile, relays: number, withTrickle: boolean)
     await pool.end();
     await db.drop();
   }
+}
+
+/**
+ * A service as its image runs it: compiled JavaScript under plain node (`npm run bench:debezium`
+ * builds first), so neither start-up nor memory includes a TypeScript loader.
+ */
+function startCompiled(entry: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, [join(repoRoot, entry)], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  return { child, output: () => output, exited };
 }
 
 /** The process's peak resident set (VmHWM), in MB. */
