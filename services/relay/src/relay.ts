@@ -171,8 +171,11 @@ export class Relay {
       await metrics.timed('settle', () => settleBatch(this.deps, this.timings, sent));
       unsettled = undefined;
     };
-    const claim = (busy?: string[]): Promise<ClaimedBatch> =>
-      metrics.timed('claim', () => claimBatch(this.deps, this.timings, busy));
+    const claim = async (busy?: string[]): Promise<ClaimedBatch> => {
+      const claimed = await metrics.timed('claim', () => claimBatch(this.deps, this.timings, busy));
+      if (claimed.events.length === this.timings.batchSize) await this.checkStatistics();
+      return claimed;
+    };
     while (!this.stopping) {
       try {
         if (this.circuit) {
@@ -216,7 +219,6 @@ export class Relay {
           continue;
         }
         next = claimed.value;
-        if (next.events.length === this.timings.batchSize) await this.checkStatistics();
       } catch (err) {
         this.busySince = undefined;
         log.warn({ err, retryInMs: errorDelay }, 'relay iteration failed');
