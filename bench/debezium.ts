@@ -6,11 +6,11 @@
  * end offsets hold all N. Trickle: one row per transaction at a fixed rate, commit → record received.
  * Ceilings: one kafkajs producer and Kafka's ProducerPerformance, no database.
  * Usage: npm run bench:debezium -- [--events 50000] [--partitions 3] [--profile fast|durable|both]
- *        [--trickle-rate 500] [--trickle-seconds 20] [--batch 200]
+ *        [--trickle-rate 500] [--trickle-seconds 20] [--batch N (default: the relay's RELAY_BATCH_SIZE)]
  * Prints one table per profile; writes bench/results/debezium-*.json. Connect's jars come from
  * infra/lib/install-connect.sh (first run: Maven Central).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,7 +27,7 @@ import { infraEnv, repoRoot } from '../tests/harness/infra.js';
 import { randomGroup, randomTopic } from '../tests/harness/names.js';
 import { insertEvents, productSnapshot } from '../tests/harness/outbox-seed.js';
 import { startPrivatePostgres } from '../tests/harness/private-postgres.js';
-import { freePort } from '../tests/harness/processes.js';
+import { freePort, startService } from '../tests/harness/processes.js';
 import type { ServiceProcess } from '../tests/harness/processes.js';
 import { waitFor } from '../tests/harness/wait-for.js';
 import { installConnect, startConnect } from './kafka-connect.js';
@@ -475,7 +475,8 @@ async function runRelays(profile: Profile, relays: number, withTrickle: boolean)
     return await withTopic('bench.dbz.relay', async (topic) => {
       for (let i = 0; i < relays; i++) {
         procs.push(
-          startCompiled('services/relay/dist/main.js', {
+          // Compiled, as the relay's image runs it (npm run bench:debezium builds it first).
+          startService('services/relay/dist/main.js', {
             DATABASE_URL: db.url,
             KAFKA_BROKERS: brokers,
             RELAY_ID: `bench-${i}`,
@@ -540,25 +541,6 @@ async function runRelays(profile: Profile, relays: number, withTrickle: boolean)
     await pool.end();
     await db.drop();
   }
-}
-
-/**
- * A service as its image runs it: compiled JavaScript under plain node (`npm run bench:debezium`
- * builds first), so neither start-up nor memory includes a TypeScript loader.
- */
-function startCompiled(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [join(repoRoot, entry)], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  return { child, output: () => output, exited };
 }
 
 /** The process's peak resident set (VmHWM), in MB. */

@@ -28,10 +28,12 @@ export interface ServiceProcess {
 
 /**
  * Runs a service's TypeScript entry point (e.g. `services/api/src/main.ts`) as a real child process,
- * with only the environment given (plus PATH): what production runs, minus the build step.
+ * with only the environment given (plus PATH): what production runs, minus the build step. A
+ * compiled entry (`.js`, built by `tsc -b`) runs under plain node, as its image runs it.
  */
 export function startService(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entry)], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, join(repoRoot, entry)], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import type { NewOutboxEvent } from '@shopstream/shared';
+import type { NewOutboxEvent, ProductSnapshot } from '@shopstream/shared';
 import type { Product } from '../domain/ports.js';
 
 /**
@@ -111,20 +111,8 @@ export const UPDATE_PRODUCT = {
     select exists (select from product_row) as written`,
 };
 
-/** One product as the API shows it: dates formatted exactly as `Date.toISOString()` does. */
-export interface ProductRecord {
-  id: string;
-  seller_id: string;
-  title: string;
-  description: string | null;
-  price: string;
-  currency: string;
-  stock: number;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-}
+/** One product as the API shows it (the event snapshot's shape), dates as `Date.toISOString()` writes them. */
+export type ProductRecord = ProductSnapshot;
 
 const isoDate = (column: string): string =>
   `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${column}`;
