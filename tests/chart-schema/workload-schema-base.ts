@@ -126,6 +126,9 @@ export const configDocs: Record<Component, Record<string, ConfigKeyDoc>> = {
   relay: {
     SHARD_COUNT: shardCount('relay'),
     RELAY_BATCH_SIZE: { description: 'Outbox rows claimed and published per batch.' },
+    RELAY_BATCH_MAX_BYTES: {
+      description: 'A batch ends where its payloads would pass this many bytes (one record at least).',
+    },
     RELAY_COMPRESSION: {
       description: 'Codec of the record batches sent to Kafka: none, or gzip (costs relay CPU, saves bytes).',
     },

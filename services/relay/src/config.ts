@@ -13,6 +13,8 @@ export const configSchema = commonConfigSchema
     /** Unset: the database's (relay_config). Set: must equal it, or the relay refuses to start. */
     SHARD_COUNT: z.coerce.number().int().min(1).max(32767).optional(),
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+    /** A batch ends where its payloads would pass this many bytes, whatever RELAY_BATCH_SIZE says. */
+    RELAY_BATCH_MAX_BYTES: z.coerce.number().int().min(1_000).default(8_388_608),
     /** Codec of the record batches the relay sends (gzip: kafkajs's own, no native code). */
     RELAY_COMPRESSION: z.enum(RELAY_COMPRESSIONS).default('none'),
     RELAY_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(500),

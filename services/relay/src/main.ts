@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     },
     {
       batchSize: config.RELAY_BATCH_SIZE,
+      batchMaxBytes: config.RELAY_BATCH_MAX_BYTES,
       maxAttempts: config.RELAY_MAX_ATTEMPTS,
       backoffBaseMs: config.RELAY_BACKOFF_BASE_MS,
       backoffMaxMs: config.RELAY_BACKOFF_MAX_MS,

@@ -63,9 +63,16 @@ export class OutboxStore {
    * only) so no partial index on status matches it: with statistics of a table that just filled up,
    * PostgreSQL otherwise ANDed the whole PENDING index into every probe, one per candidate row.
    * Products in `busy` (their events are being sent or are not settled yet) are skipped whole: none
-   * of their events is claimed again, and none of their later ones overtakes them.
+   * of their events is claimed again, and none of their later ones overtakes them. The batch ends
+   * where its payloads would pass `maxBytes` (one row at least), so large records cannot make a
+   * batch of `limit` rows outgrow the relay's memory.
    */
-  async claim(owned: OwnedShards, limit: number, busy: readonly string[] = []): Promise<PendingEvent[]> {
+  async claim(
+    owned: OwnedShards,
+    limit: number,
+    busy: readonly string[] = [],
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<PendingEvent[]> {
     if (owned.size === 0) return [];
     const [shards, epochs] = fence(owned);
     const { rows } = await this.pool.query<{
@@ -84,7 +91,10 @@ export class OutboxStore {
          select s.shard from relay_shard s join unnest($2::int[], $3::bigint[]) as mine(shard, epoch)
            on s.shard = mine.shard and s.epoch = mine.epoch
          where s.owner = $1 and s.lease_until > now())
-       select e.id, e.seq, e.shard, e.aggregate_id, e.event_type, e.topic, e.payload::text as payload, e.headers, e.attempts, e.created_at
+       select c.id, c.seq, c.shard, c.aggregate_id, c.event_type, c.topic, c.payload, c.headers, c.attempts, c.created_at
+       from (
+       select e.id, e.seq, e.shard, e.aggregate_id, e.event_type, e.topic, e.payload::text as payload, e.headers, e.attempts, e.created_at,
+              sum(octet_length(e.payload::text)) over w as bytes_so_far, row_number() over w as n
        from outbox_event_unpublished e
        where e.status = 'PENDING' and e.shard = any(array(select shard from held)) and e.next_attempt_at <= now()
          and e.aggregate_id <> all($5::uuid[])
@@ -93,9 +103,12 @@ export class OutboxStore {
            where b.aggregate_id = e.aggregate_id and b.seq < e.seq
              and b.status <> 'SKIPPED'
              and (b.status = 'DEAD' or b.next_attempt_at > now() or b.shard <> all(array(select shard from held))))
+       window w as (order by e.seq)
        order by e.seq
-       limit $4`,
-      [this.owner, shards, epochs, limit, busy],
+       limit $4) c
+       where c.n = 1 or c.bytes_so_far <= $6
+       order by c.seq`,
+      [this.owner, shards, epochs, limit, busy, maxBytes],
     );
     return rows.map((r) => ({
       id: r.id,

@@ -9,6 +9,7 @@ import type { OwnedShards } from './shard-ownership.js';
 
 const settings: RelaySettings = {
   batchSize: 100,
+  batchMaxBytes: 1_000_000,
   maxAttempts: 3,
   backoffBaseMs: 100,
   backoffMaxMs: 1_000,

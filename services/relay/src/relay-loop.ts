@@ -20,7 +20,12 @@ export interface RelayPorts {
     drop(shards: Iterable<number>, epochs: OwnedShards): Promise<void>;
   };
   store: {
-    claim(owned: OwnedShards, limit: number, busy?: readonly string[]): Promise<PendingEvent[]>;
+    claim(
+      owned: OwnedShards,
+      limit: number,
+      busy?: readonly string[],
+      maxBytes?: number,
+    ): Promise<PendingEvent[]>;
     markPublished(owned: OwnedShards, published: PublishedEvent[]): Promise<Set<string>>;
     markFailed(owned: OwnedShards, failed: FailedEvent[], maxAttempts: number): Promise<string[]>;
   };
@@ -34,6 +39,8 @@ export interface RelayPorts {
 
 export interface RelaySettings {
   batchSize: number;
+  /** A batch ends where its payloads would pass this many bytes (one record at least). */
+  batchMaxBytes: number;
   maxAttempts: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -90,7 +97,7 @@ export async function claimBatch(
   const owned = new Map(ports.ownership.claimable);
   if (!leaseCovers(ports, settings))
     return { owned, events: [], selfFenced: ports.ownership.shards.size > 0 };
-  const events = await ports.store.claim(owned, settings.batchSize, busy);
+  const events = await ports.store.claim(owned, settings.batchSize, busy, settings.batchMaxBytes);
   return { owned, events, selfFenced: false };
 }
 
