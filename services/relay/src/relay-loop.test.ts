@@ -178,4 +178,22 @@ describe('relayOnce', () => {
     expect(result.fencedOff).toBe(1);
     expect(w.dropped).toEqual([1]);
   });
+
+  it('settles again after a failed write without marking twice or taking its rows for a lost shard', async () => {
+    const [ok, huge] = [event('a', 0), event('b', 1, 'x'.repeat(20_000))];
+    const w = world({ rows: [ok!, huge!] });
+    const markFailed = w.ports.store.markFailed;
+    let failures = 1;
+    w.ports.store.markFailed = async (...args) => {
+      if (failures-- > 0) throw new Error('connection lost');
+      return markFailed(...args);
+    };
+    const sent = await sendBatch(w.ports, settings, await claimBatch(w.ports, settings));
+    await expect(settleBatch(w.ports, settings, sent)).rejects.toThrow('connection lost');
+    const result = await settleBatch(w.ports, settings, sent);
+    expect(w.marked.map((m) => m.id)).toEqual([ok!.id]); // once
+    expect(w.failed.map((f) => f.id)).toEqual([huge!.id]);
+    expect(w.dropped).toEqual([]);
+    expect(result.fencedOff).toBe(0);
+  });
 });

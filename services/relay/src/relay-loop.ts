@@ -80,6 +80,8 @@ export interface SentBatch {
   failed: FailedEvent[];
   environmentError?: IterationResult['environmentError'];
   selfFenced: boolean;
+  /** The acked rows are marked (settling again, after a failure later on, must not mark them twice). */
+  marked?: { count: number; lost: number };
 }
 
 const leaseCovers = (ports: RelayPorts, settings: RelaySettings): boolean =>
@@ -206,7 +208,8 @@ export async function sendBatch(
 /**
  * Writes a sent batch's outcome to the outbox (step 4), fenced by the claimed epochs: acked rows
  * PUBLISHED in one statement, failed attempts counted (DEAD after the last). Acked rows it may no
- * longer mark prove their shard moved on: those shards are dropped at once.
+ * longer mark prove their shard moved on: those shards are dropped at once. Safe to call again
+ * after it failed: rows already marked are not marked again (nor taken for a lost shard).
  */
 export async function settleBatch(
   ports: RelayPorts,
@@ -214,16 +217,19 @@ export async function settleBatch(
   sent: SentBatch,
 ): Promise<IterationResult> {
   const { owned, events } = sent.claimed;
-  const marked = await ports.store.markPublished(owned, sent.published);
-  const lost = sent.published.filter((p) => !marked.has(p.id));
-  if (lost.length > 0) {
-    const shardOf = new Map(events.map((e) => [e.id, e.shard]));
-    const shards = new Set(lost.map((p) => shardOf.get(p.id)!));
-    ports.log.warn(
-      { fencedOff: lost.length, shards: [...shards] },
-      'published events could not be marked: their shard moved to another relay; dropping those shards',
-    );
-    await ports.ownership.drop(shards, owned);
+  if (!sent.marked) {
+    const marked = await ports.store.markPublished(owned, sent.published);
+    const lost = sent.published.filter((p) => !marked.has(p.id));
+    if (lost.length > 0) {
+      const shardOf = new Map(events.map((e) => [e.id, e.shard]));
+      const shards = new Set(lost.map((p) => shardOf.get(p.id)!));
+      ports.log.warn(
+        { fencedOff: lost.length, shards: [...shards] },
+        'published events could not be marked: their shard moved to another relay; dropping those shards',
+      );
+      await ports.ownership.drop(shards, owned);
+    }
+    sent.marked = { count: marked.size, lost: lost.length };
   }
   const dead = await ports.store.markFailed(owned, sent.failed, settings.maxAttempts);
   for (const id of dead)
@@ -232,7 +238,7 @@ export async function settleBatch(
     claimed: events.length,
     published: sent.published.length,
     failed: sent.failed.length,
-    fencedOff: lost.length,
+    fencedOff: sent.marked.lost,
     ...(sent.environmentError ? { environmentError: sent.environmentError } : {}),
     selfFenced: sent.selfFenced,
   };

@@ -160,16 +160,16 @@ export class Relay {
   private async loop(): Promise<void> {
     const { log } = this.deps;
     let errorDelay = this.timings.pollIntervalMs;
-    /** Sent; its outcome not yet written to the outbox. Kept across a failed write, to try again. */
-    let unsettled: SentBatch | undefined;
+    /** Sent, outcomes not yet written to the outbox, oldest first; kept across a failed write, to try again. */
+    const unsettled: SentBatch[] = [];
     /** Claimed while the batch before it was being sent; not sent yet. */
     let next: ClaimedBatch | undefined;
     const { metrics } = this.deps;
     const settle = async (): Promise<void> => {
-      const sent = unsettled;
-      if (!sent) return;
-      await metrics.timed('settle', () => settleBatch(this.deps, this.timings, sent));
-      unsettled = undefined;
+      for (let sent = unsettled[0]; sent; sent = unsettled[0]) {
+        await metrics.timed('settle', () => settleBatch(this.deps, this.timings, sent));
+        unsettled.shift();
+      }
     };
     const claim = async (busy?: string[]): Promise<ClaimedBatch> => {
       const claimed = await metrics.timed('claim', () => claimBatch(this.deps, this.timings, busy));
@@ -208,7 +208,7 @@ export class Relay {
         })();
         const [sent, claimed] = await Promise.allSettled([sending, preparing]);
         if (sent.status === 'rejected') throw sent.reason;
-        unsettled = sent.value;
+        unsettled.push(sent.value);
         if (claimed.status === 'rejected') throw claimed.reason;
         this.busySince = undefined;
         errorDelay = this.timings.pollIntervalMs;
